@@ -1,0 +1,53 @@
+import type { KubeObject } from '../model/objects.js';
+import type { MeshConfig } from '../model/specs.js';
+import { buildRegistry, type Registry } from '../registry/registry.js';
+
+/** Where a gateway's server port is bound on the host (the istio-ingressgateway Service's port map). */
+export type GatewayPortMapper = (serverPort: number) => { address: string; port: number } | undefined;
+
+/**
+ * Everything one push is compiled from. Built once per push (like Istio's PushContext), then each
+ * proxy's table is a pure function of (snapshot, proxy).
+ */
+export interface Snapshot {
+  objects: KubeObject[];
+  registry: Registry;
+  mesh: MeshConfig;
+  /** Lab DNS for hosts outside the registry (the external stand-in). */
+  hosts: Record<string, { address: string; port: number }>;
+  gatewayPorts: GatewayPortMapper;
+  telemetry: { accessLog: boolean; metrics: boolean };
+}
+
+export function createSnapshot(
+  objects: KubeObject[],
+  mesh: MeshConfig,
+  opts: Pick<Snapshot, 'hosts' | 'gatewayPorts'> & Partial<Pick<Snapshot, 'telemetry'>>,
+): Snapshot {
+  return {
+    objects,
+    registry: buildRegistry(objects),
+    mesh,
+    hosts: opts.hosts,
+    gatewayPorts: opts.gatewayPorts,
+    telemetry: opts.telemetry ?? { accessLog: true, metrics: true },
+  };
+}
+
+export function ofKind(snapshot: Snapshot, kind: string): KubeObject[] {
+  return snapshot.objects.filter((o) => o.kind === kind);
+}
+
+/** What the compiler needs to know about one proxy. */
+export interface ProxyNode {
+  role: 'sidecar' | 'gateway';
+  pod: string;
+  namespace: string;
+  ip: string;
+  labels: Record<string, string>;
+  workload: string;
+  /** Sidecars: one inbound listener per container port. */
+  inbound: Array<{ port: number; bindAddress: string; bindPort: number; appAddress: string; appPort: number }>;
+  /** Sidecars: the forward-proxy listener the app's HTTP_PROXY points at. */
+  outbound?: { bindAddress: string; bindPort: number };
+}
