@@ -112,6 +112,9 @@ export interface Endpoint {
   port: number;
   /** The pod behind it, when there is one (used in logs and metrics). */
   pod?: string;
+  /** The pod's workload (its Deployment), for metrics' destination_workload. */
+  workload?: string;
+  namespace?: string;
   labels?: Record<string, string>;
 }
 

@@ -53,6 +53,7 @@ export function subsetMatch(selector: Record<string, string> | undefined, labels
 
 interface PodView {
   name: string;
+  workload: string;
   namespace: string;
   labels: Record<string, string>;
   ip: string;
@@ -69,6 +70,7 @@ function readyPods(objects: KubeObject[]): PodView[] {
     const spec = o.spec as unknown as PodTemplate['spec'];
     out.push({
       name: o.metadata.name,
+      workload: o.metadata.ownerReferences?.[0]?.name ?? o.metadata.name,
       namespace: o.metadata.namespace ?? 'default',
       labels: o.metadata.labels ?? {},
       ip: st.podIP,
@@ -88,7 +90,7 @@ function resolveTargetPort(pod: PodView, targetPort: number | string): number | 
 
 function podEndpoint(pod: PodView, containerPort: number): Endpoint {
   const bound = pod.portMap?.[String(containerPort)] ?? containerPort;
-  return { address: pod.ip, port: bound, pod: pod.name, labels: pod.labels };
+  return { address: pod.ip, port: bound, pod: pod.name, workload: pod.workload, namespace: pod.namespace, labels: pod.labels };
 }
 
 export function buildRegistry(objects: KubeObject[]): Registry {
