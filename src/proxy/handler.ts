@@ -9,6 +9,7 @@ import type { Cluster, Endpoint, Listener } from '../model/table.js';
 import { parseClusterName, sniForCluster } from '../model/names.js';
 import { canonicalAuthority } from '../router/authority.js';
 import { decide } from '../router/decide.js';
+import { rewritePath } from '../router/rewrite.js';
 import type { Random } from '../router/random.js';
 import type { RouteRequest } from '../router/request.js';
 import { endToEndHeaders } from './hop-headers.js';
@@ -157,7 +158,7 @@ function route(state: ProxyState, ex: Exchange): void {
   const rreq: RouteRequest = { authority, path, method: req.method ?? 'GET', scheme: 'http', headers: req.headers, port };
   const d = decide(rc, rreq, state.rng);
   if (d.kind === 'no_route') return local(ex, 404, 'NR', 'route_not_found', '');
-  ex.record.routeName = d.route.name;
+  ex.record.routeName = d.routeName;
   if (d.kind === 'direct') {
     ex.record.upstreamCluster = d.logCluster;
     return local(ex, d.status, d.flags, d.details, d.body ?? '');
@@ -178,7 +179,7 @@ function route(state: ProxyState, ex: Exchange): void {
   headers['x-request-id'] = requestId;
   if (xff) headers['x-forwarded-for'] = xff;
   if (listener.direction === 'gateway') headers['x-forwarded-proto'] = 'http';
-  const upstreamPath = rewritePath(path, d.action.rewriteUri, d);
+  const upstreamPath = rewritePath(d, path);
   applyHeaderOps(headers, d.action.requestHeaders);
   const toMeshPod = listener.direction !== 'inbound' && cluster.type === 'eds' && parseClusterName(cluster.name)?.direction === 'outbound';
   if (toMeshPod) {
@@ -257,18 +258,6 @@ function pickTarget(
 function hasBody(req: IncomingMessage): boolean {
   const len = req.headers['content-length'];
   return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
-function rewritePath(path: string, rewriteUri: string | undefined, d: { route: { matches: ReadonlyArray<{ uri?: unknown }> } }): string {
-  if (rewriteUri === undefined) return path;
-  const q = path.indexOf('?');
-  const pathOnly = q === -1 ? path : path.slice(0, q);
-  const query = q === -1 ? '' : path.slice(q);
-  const uri = d.route.matches[0]?.uri as { prefix?: string } | undefined;
-  if (uri?.prefix !== undefined && pathOnly.startsWith(uri.prefix)) {
-    return rewriteUri + pathOnly.slice(uri.prefix.length) + query;
-  }
-  return rewriteUri + query;
 }
 
 function applyHeaderOps(headers: OutgoingHttpHeaders, ops: { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] } | undefined): void {

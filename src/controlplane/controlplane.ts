@@ -1,0 +1,282 @@
+/**
+ * The control plane: the object store, the controllers (deployments, pods, push) and the HTTP API
+ * the CLI talks to. One process per lab.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createSnapshot, type Snapshot } from '../compiler/snapshot.js';
+import type { KubeObject } from '../model/objects.js';
+import type { MeshConfig } from '../model/specs.js';
+import type { AddressPlan } from '../runtime/addresses.js';
+import type { Runtime, RunningPod } from '../runtime/types.js';
+import { LabError } from '../shared/errors.js';
+import { parseSelector, selectorMatches } from '../shared/selector.js';
+import { StorePersistence } from '../store/persistence.js';
+import { ObjectStore, type WatchEvent } from '../store/store.js';
+import { admit, type ApplyDocument } from './admission.js';
+import { DeploymentController } from './deployments.js';
+import { readJson, sendError, sendJson } from './http-util.js';
+import { applyMeshSettings, saveMeshConfig } from './mesh-config.js';
+import { PodManager } from './pods.js';
+import { PushController } from './push.js';
+
+export interface ControlPlaneOptions {
+  runtime: Runtime;
+  addresses: AddressPlan;
+  mesh: MeshConfig;
+  meshFile: string;
+  storeFile: string;
+  logDir: string;
+  ingressPort: number;
+  seed?: number;
+  realExternal: boolean;
+  log: (msg: string) => void;
+}
+
+export const INGRESS_GATEWAY: KubeObject = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'istio-ingressgateway', namespace: 'istio-system', labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' } },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: 'istio-ingressgateway', istio: 'ingressgateway' } },
+    template: {
+      metadata: { labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' } },
+      spec: { containers: [{ name: 'istio-proxy', image: 'istio/proxyv2:1.16.1' }] },
+    },
+  },
+};
+
+/** Kinds whose objects the CLI may delete with `--all` in a namespace. */
+const SYSTEM_NAMESPACES = new Set(['istio-system']);
+
+export class ControlPlane {
+  readonly store = new ObjectStore();
+  readonly push: PushController;
+  readonly pods: PodManager;
+  readonly deployments: DeploymentController;
+  private readonly persistence: StorePersistence;
+  private mesh: MeshConfig;
+  private server: Server | undefined;
+  private external: RunningPod | undefined;
+  private externalTarget: { address: string; port: number } | undefined;
+
+  constructor(private readonly o: ControlPlaneOptions) {
+    this.mesh = o.mesh;
+    this.persistence = new StorePersistence(this.store, o.storeFile);
+    this.push = new PushController(() => this.snapshot(), o.log);
+    this.pods = new PodManager({
+      store: this.store,
+      runtime: o.runtime,
+      push: this.push,
+      addresses: o.addresses,
+      logDir: o.logDir,
+      seed: o.seed,
+      realExternal: o.realExternal,
+      log: o.log,
+    });
+    this.deployments = new DeploymentController(this.store, this.pods, o.log);
+  }
+
+  snapshot(): Snapshot {
+    const ingressPort = this.o.ingressPort;
+    const hosts: Snapshot['hosts'] = {};
+    if (this.externalTarget) hosts['jsonplaceholder.typicode.com:80'] = this.externalTarget;
+    return createSnapshot(this.store.all(), this.mesh, {
+      hosts,
+      gatewayPorts: (port) => {
+        // The istio-ingressgateway Service's mapping: 80 -> the lab's ingress port on the host.
+        if (port === 80) return { address: '127.0.0.1', port: ingressPort };
+        if (port === 443) return { address: '127.0.0.1', port: ingressPort + 363 };
+        return port >= 1024 ? { address: '127.0.0.1', port } : undefined;
+      },
+      telemetry: { accessLog: this.mesh.accessLogFile !== '', metrics: this.mesh.enableMetrics },
+    });
+  }
+
+  /** Starts everything; resolves when the ingress gateway and restored workloads are ready. */
+  async start(server: Server): Promise<void> {
+    this.server = server;
+    server.on('request', (req, res) => void this.handle(req, res));
+    this.persistence.load();
+    this.persistence.start();
+    this.store.watch((e) => this.onChange(e));
+    this.deployments.start();
+    await this.startExternal();
+    this.store.apply(INGRESS_GATEWAY);
+    const all = this.store.list('Deployment').map((d) => ({ namespace: d.metadata.namespace ?? 'default', name: d.metadata.name }));
+    for (const d of all) void this.deployments.enqueue(d.namespace, d.name);
+    const errors = await this.deployments.rolledOut(all);
+    if (errors.length) this.o.log(`some workloads did not start: ${errors.join('; ')}`);
+  }
+
+  private onChange(e: WatchEvent): void {
+    // Pod readiness changes feed Deployment status; any change may change some proxy's table.
+    if (e.object.kind === 'Pod') this.deployments.refreshStatuses();
+    this.push.trigger();
+  }
+
+  private async startExternal(): Promise<void> {
+    if (this.o.realExternal) return;
+    const host = this.o.addresses.externalHost;
+    const port = this.o.addresses.mode === 'loopback-ips' ? 8080 : await (await import('../runtime/addresses.js')).freePort();
+    this.external = await this.o.runtime.start({
+      name: 'jsonplaceholder-standin',
+      namespace: 'external',
+      containers: [{ name: 'external', program: 'external', env: { HOST: host, PORT: String(port) }, logFile: `${this.o.logDir}/external/jsonplaceholder.log` }],
+    });
+    this.externalTarget = { address: host, port };
+  }
+
+  async stop(): Promise<void> {
+    await this.pods.deleteAll().catch(() => undefined);
+    await this.external?.stop();
+    await this.o.runtime.shutdown();
+    this.persistence.flush();
+  }
+
+  setMesh(settings: string[]): MeshConfig {
+    this.mesh = applyMeshSettings(this.mesh, settings);
+    saveMeshConfig(this.o.meshFile, this.mesh);
+    this.push.trigger();
+    return this.mesh;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://lab');
+    const p = url.pathname;
+    try {
+      if (p === '/healthz') return sendJson(res, 200, { ok: true });
+      if (p === '/apply' && req.method === 'POST') return sendJson(res, 200, await this.apply(await readJson(req)));
+      if (p === '/delete' && req.method === 'POST') return sendJson(res, 200, await this.delete(await readJson(req)));
+      if (p === '/objects') return sendJson(res, 200, { items: this.query(url.searchParams) });
+      if (p === '/watch') return this.watch(url.searchParams, req, res);
+      if (p === '/meshconfig' && req.method === 'POST') {
+        const body = await readJson<{ set?: string[] }>(req);
+        const mesh = this.setMesh(body.set ?? []);
+        await this.push.converged();
+        return sendJson(res, 200, { mesh });
+      }
+      if (p === '/meshconfig') return sendJson(res, 200, { mesh: this.mesh });
+      if (p === '/proxies') {
+        return sendJson(res, 200, {
+          proxies: this.push.list().map((x) => ({ key: x.key, role: x.node.role, adminUrl: x.adminUrl, version: x.version, lastError: x.lastError })),
+          stats: this.push.stats,
+        });
+      }
+      if (p === '/proxy-config') {
+        const key = url.searchParams.get('proxy') ?? '';
+        const table = this.push.tableFor(key);
+        if (!table) throw new LabError('LAB_ERR_NOT_FOUND', `no proxy ${key}`);
+        return sendJson(res, 200, table);
+      }
+      if (p === '/resolve') return sendJson(res, 200, this.resolve(url.searchParams));
+      if (p === '/shutdown' && req.method === 'POST') {
+        sendJson(res, 200, { ok: true });
+        process.emit('SIGTERM');
+        return;
+      }
+      throw new LabError('LAB_ERR_NOT_FOUND', `no API ${req.method} ${p}`);
+    } catch (err) {
+      sendError(res, err);
+    }
+  }
+
+  /**
+   * Validates every document first; if any is invalid nothing is applied (the previous good state
+   * is kept). Then applies, waits for Deployments to roll out and for every proxy to serve the
+   * new configuration.
+   */
+  async apply(body: { documents: ApplyDocument[]; namespace?: string; wait?: boolean }) {
+    const ns = body.namespace ?? 'istioinaction';
+    const { objects, warnings } = admit(body.documents ?? [], ns, this.store.all());
+    const results = objects.map((o) => {
+      const r = this.store.apply(o);
+      return { kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name, outcome: r.outcome };
+    });
+    const rollouts = objects.filter((o) => o.kind === 'Deployment').map((o) => ({ namespace: o.metadata.namespace ?? ns, name: o.metadata.name }));
+    let errors: string[] = [];
+    if (body.wait !== false) {
+      errors = await this.deployments.rolledOut(rollouts);
+      await this.push.converged();
+    }
+    return { results, warnings, errors };
+  }
+
+  async delete(body: { items?: Array<{ kind: string; namespace?: string; name: string }>; all?: { kinds: string[]; namespace: string }; wait?: boolean }) {
+    const targets: KubeObject[] = [];
+    const missing: string[] = [];
+    for (const it of body.items ?? []) {
+      const o = this.store.get(it.kind, it.namespace, it.name);
+      if (o) targets.push(o);
+      else missing.push(`${it.kind} "${it.name}" not found`);
+    }
+    if (body.all) {
+      for (const kind of body.all.kinds) targets.push(...this.store.list(kind, body.all.namespace));
+    }
+    const results: Array<{ kind: string; namespace?: string; name: string }> = [];
+    const deployments: Array<{ namespace: string; name: string }> = [];
+    for (const o of targets) {
+      if (o.kind === 'Pod') {
+        // Deleting a pod makes its Deployment replace it, as in Kubernetes.
+        await this.pods.delete(o.metadata.namespace ?? 'default', o.metadata.name);
+        const owner = o.metadata.ownerReferences?.[0];
+        if (owner) deployments.push({ namespace: o.metadata.namespace ?? 'default', name: owner.name });
+        if (owner) void this.deployments.enqueue(o.metadata.namespace ?? 'default', owner.name);
+      } else {
+        if (o.kind === 'Deployment' && SYSTEM_NAMESPACES.has(o.metadata.namespace ?? '') && o.metadata.name === 'istio-ingressgateway') {
+          throw new LabError('LAB_ERR_USAGE', 'the ingress gateway belongs to the lab; use `lab down` to stop it');
+        }
+        this.store.delete(o.kind, o.metadata.namespace, o.metadata.name);
+        if (o.kind === 'Deployment') deployments.push({ namespace: o.metadata.namespace ?? 'default', name: o.metadata.name });
+      }
+      results.push({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
+    }
+    if (body.wait !== false) {
+      await this.deployments.rolledOut(deployments);
+      await this.push.converged();
+    }
+    return { results, missing };
+  }
+
+  private query(q: URLSearchParams): KubeObject[] {
+    const kind = q.get('kind') ?? undefined;
+    const ns = q.get('namespace') ?? undefined;
+    const name = q.get('name') ?? undefined;
+    const sel = q.get('selector');
+    const reqs = sel ? parseSelector(sel) : [];
+    return this.store
+      .list(kind, ns === '*' ? undefined : ns)
+      .filter((o) => (name ? o.metadata.name === name : true))
+      .filter((o) => selectorMatches(reqs, o.metadata.labels));
+  }
+
+  /** Newline-delimited JSON events, like `kubectl get -w`. */
+  private watch(q: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
+    const kind = q.get('kind') ?? undefined;
+    const ns = q.get('namespace') ?? undefined;
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    const matches = (o: KubeObject) => (!kind || o.kind === kind) && (!ns || ns === '*' || o.metadata.namespace === ns);
+    for (const o of this.store.list(kind)) if (matches(o)) res.write(JSON.stringify({ type: 'ADDED', object: o }) + '\n');
+    const stop = this.store.watch((e) => {
+      if (matches(e.object)) res.write(JSON.stringify(e) + '\n');
+    });
+    req.on('close', stop);
+  }
+
+  /** For `lab curl` without `--from`: a Service's endpoints, as kube-proxy would pick from. */
+  private resolve(q: URLSearchParams) {
+    const host = (q.get('host') ?? '').toLowerCase();
+    const port = Number(q.get('port') ?? 80);
+    const ns = q.get('namespace') ?? 'default';
+    const snap = this.snapshot();
+    const parts = host.split('.');
+    const fqdn = parts.length === 1 ? `${host}.${ns}.svc.cluster.local` : parts.length === 2 ? `${host}.svc.cluster.local` : parts.length === 3 && parts[2] === 'svc' ? `${host}.cluster.local` : host;
+    const svc = snap.registry.byHost.get(fqdn);
+    if (!svc) {
+      if (host === 'jsonplaceholder.typicode.com' && this.externalTarget) return { host, endpoints: [this.externalTarget] };
+      throw new LabError('LAB_ERR_NOT_FOUND', `could not resolve host: ${host}`);
+    }
+    const endpoints = svc.endpoints.get(port) ?? [];
+    return { host: fqdn, endpoints: endpoints.map((e) => ({ address: e.address, port: e.port, pod: e.pod })) };
+  }
+}

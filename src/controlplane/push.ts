@@ -1,0 +1,138 @@
+/**
+ * Push: on every change, one snapshot, one table per proxy, sent to the proxies whose table
+ * changed. Pushes run one at a time; changes during a push make one more push afterwards
+ * (coalescing, like istiod's debounce but without a fixed delay). `converged()` resolves once every
+ * proxy serves a table built from a snapshot taken after the call.
+ */
+import { PushCompiler } from '../compiler/compile.js';
+import type { ProxyNode, Snapshot } from '../compiler/snapshot.js';
+import type { ProxyTable } from '../model/table.js';
+
+export interface ProxyHandle {
+  key: string;
+  node: ProxyNode;
+  adminUrl: string;
+  /** Version the proxy acknowledged last. */
+  version?: string;
+  lastError?: string;
+}
+
+export interface PushStats {
+  pushes: number;
+  lastPushMs: number;
+  lastProxiesUpdated: number;
+}
+
+const PUSH_TIMEOUT_MS = 10_000;
+
+export class PushController {
+  private readonly proxies = new Map<string, ProxyHandle>();
+  private running: Promise<void> | undefined;
+  private dirty = false;
+  private generation = 0;
+  private completed = 0;
+  private waiters: Array<{ gen: number; resolve: () => void }> = [];
+  readonly stats: PushStats = { pushes: 0, lastPushMs: 0, lastProxiesUpdated: 0 };
+
+  constructor(
+    private readonly snapshot: () => Snapshot,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  register(handle: ProxyHandle): void {
+    this.proxies.set(handle.key, handle);
+    this.trigger();
+  }
+
+  unregister(key: string): void {
+    this.proxies.delete(key);
+  }
+
+  list(): ProxyHandle[] {
+    return [...this.proxies.values()];
+  }
+
+  get(key: string): ProxyHandle | undefined {
+    return this.proxies.get(key);
+  }
+
+  /** Something changed: push (now, or right after the push in progress). */
+  trigger(): void {
+    this.generation++;
+    if (this.running) {
+      this.dirty = true;
+      return;
+    }
+    this.running = this.loop();
+  }
+
+  /** Resolves when a push that started after this call has completed. */
+  converged(): Promise<void> {
+    const gen = this.generation;
+    if (!this.running && this.completed >= gen) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ gen, resolve }));
+  }
+
+  /** Compiles the table a proxy would get now (for `lab proxy-config`, tests). */
+  tableFor(key: string): ProxyTable | undefined {
+    const p = this.proxies.get(key);
+    return p ? new PushCompiler(this.snapshot()).compile(p.node) : undefined;
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.dirty = false;
+      const gen = this.generation;
+      try {
+        await this.pushOnce();
+      } catch (err) {
+        this.log(`push failed: ${(err as Error).message}`);
+      }
+      this.completed = gen;
+      this.waiters = this.waiters.filter((w) => {
+        if (w.gen <= gen) {
+          w.resolve();
+          return false;
+        }
+        return true;
+      });
+    } while (this.dirty);
+    this.running = undefined;
+  }
+
+  private async pushOnce(): Promise<void> {
+    const t0 = performance.now();
+    const compiler = new PushCompiler(this.snapshot());
+    const work: Promise<void>[] = [];
+    let updated = 0;
+    for (const p of this.proxies.values()) {
+      const table = compiler.compile(p.node);
+      if (table.version === p.version) continue;
+      updated++;
+      work.push(this.send(p, table));
+    }
+    await Promise.all(work);
+    this.stats.pushes++;
+    this.stats.lastPushMs = performance.now() - t0;
+    this.stats.lastProxiesUpdated = updated;
+  }
+
+  private async send(p: ProxyHandle, table: ProxyTable): Promise<void> {
+    try {
+      const res = await fetch(`${p.adminUrl}/config`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(table),
+        signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
+      });
+      const body = (await res.json()) as { version?: string; errors?: string[]; error?: string };
+      if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
+      p.version = body.version;
+      p.lastError = body.errors?.length ? body.errors.join('; ') : undefined;
+      if (p.lastError) this.log(`proxy ${p.key}: ${p.lastError}`);
+    } catch (err) {
+      p.lastError = (err as Error).message;
+      this.log(`push to ${p.key} failed: ${p.lastError}`);
+    }
+  }
+}
