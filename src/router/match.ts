@@ -108,8 +108,12 @@ export const MATCH_ALL: MatchPredicate = () => true;
 function isPresenceMatch(m: HeaderMatch | StringMatch): boolean {
   if ((m as { present?: unknown }).present !== undefined) return true;
   const kind = stringMatchKind(m as StringMatch);
-  if (kind === undefined) return Object.keys(m).length === 0;
+  if (kind === undefined) return isEmptyObject(m);
   return kind === 'regex' && (m as { regex: string }).regex === '*';
+}
+
+function isEmptyObject(m: object): boolean {
+  return Object.keys(m).length === 0;
 }
 
 function headerCondition(
@@ -152,19 +156,21 @@ export function compileRouteMatch(m: RouteMatch, where: string): MatchPredicate 
     if (!Number.isInteger(port)) throw new RouteCompileError(where, `port must be an integer`);
     conditions.push((i) => i.req.port === port);
   }
-  if (m.method) {
+  // Istio turns `{}` / `regex: "*"` on method, scheme and authority into a presence check of a
+  // pseudo-header every request has, and `uri: {}` into its default `prefix: /`: no condition.
+  if (m.method && !isPresenceMatch(m.method)) {
     const test = compileStringMatch(m.method, `${where} method`);
     conditions.push((i) => test(i.req.method));
   }
-  if (m.scheme) {
+  if (m.scheme && !isPresenceMatch(m.scheme)) {
     const test = compileStringMatch(m.scheme, `${where} scheme`);
     conditions.push((i) => test(i.req.scheme));
   }
-  if (m.uri) {
+  if (m.uri && !isEmptyObject(m.uri)) {
     const test = compileStringMatch(m.uri, `${where} uri`, { ignoreCase: m.ignoreUriCase });
     conditions.push((i) => test(i.path));
   }
-  if (m.authority) {
+  if (m.authority && !isPresenceMatch(m.authority)) {
     const test = compileStringMatch(m.authority, `${where} authority`);
     conditions.push((i) => test(i.req.authority));
   }
@@ -204,7 +210,8 @@ function allOf(conditions: MatchPredicate[]): MatchPredicate {
  * uri, Istio's implicit `prefix: /` (length 1), so `rewrite.uri: /v2` turns `/items` into `/v2items`.
  */
 export function rewritePrefixLength(m: RouteMatch | undefined): number {
-  if (!m?.uri) return 1;
-  if (stringMatchKind(m.uri) === 'prefix') return (m.uri as { prefix: string }).prefix.length;
+  const kind = m?.uri ? stringMatchKind(m.uri) : undefined;
+  if (kind === undefined) return 1;
+  if (kind === 'prefix') return (m!.uri as { prefix: string }).prefix.length;
   return -1;
 }

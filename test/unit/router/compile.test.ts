@@ -90,7 +90,8 @@ describe('tables Envoy would reject', () => {
     ['no destination', config([vhost('v', ['a'], [forward('r', [], [])])]), /at least one destination/],
     ['negative weight', config([vhost('v', ['a'], [forward('r', [], [{ cluster: 'x', weight: -1 }, { cluster: 'y', weight: 2 }])])]), /weight/],
     ['direct status out of range', config([vhost('v', ['a'], [direct('r', [], 99)])]), /status/],
-    ['empty StringMatch', config([vhost('v', ['a'], [forward('r', [{ uri: {} as never }], 'c')])]), /exact, prefix or regex/],
+    ['StringMatch without exact/prefix/regex', config([vhost('v', ['a'], [forward('r', [{ uri: { exakt: '/x' } as never }], 'c')])]), /exact, prefix or regex/],
+    ['uri regex "*" (not RE2; Envoy NACKs it)', config([vhost('v', ['a'], [forward('r', [{ uri: { regex: '*' } }], 'c')])]), /invalid regex/],
   ];
   it.each(cases)('%s', (_name, rc, message) => {
     expect(() => compileRouteConfig(rc)).toThrow(RouteCompileError);
@@ -110,6 +111,7 @@ describe('rewritePath (Envoy prefix_rewrite)', () => {
     ['exact: whole path replaced, query kept', [{ uri: { exact: '/items' } }], '/catalog/items', '/items?x=1', '/catalog/items?x=1'],
     ['regex: whole path replaced', [{ uri: { regex: '/items/[0-9]+' } }], '/item', '/items/42', '/item'],
     ["no uri match: Istio's implicit prefix /", [], '/v2', '/items', '/v2items'],
+    ['uri {} is the implicit prefix / too', [{ uri: {} as never }], '/v2', '/items', '/v2items'],
   ];
   it.each(rows)('%s', (_name, matches, rewriteUri, path, expected) => {
     const d = forwardDecision(config([vhost('v', ['catalog:80'], [forward('r', matches, 'c', { rewriteUri })])]), path);

@@ -175,6 +175,16 @@ const otherFieldCases: RoutingCase[] = [
     ['same listener port', { port: 8080 }, true],
     ['other port', { port: 80 }, false],
   ]),
+  // Istio: an empty StringMatch is a presence check (method/scheme/authority always exist) and
+  // `uri: {}` keeps the default `prefix: /`.
+  ...matchCases('empty StringMatch on uri/method/scheme/authority', {
+    uri: {} as never,
+    method: {} as never,
+    scheme: { regex: '*' },
+    authority: {} as never,
+  }, [
+    ['always holds', { path: '/anything', method: 'DELETE' }, true],
+  ]),
   ...matchCases('queryParams exact', { queryParams: { debug: { exact: 'true' } } }, [
     ['equal', { path: '/?debug=true' }, true],
     ['values are case-sensitive', { path: '/?debug=TRUE' }, false],
