@@ -136,8 +136,8 @@ export function buildVirtualServiceRoutes(snapshot: Snapshot, vs: KubeObject, ct
     }
     for (const m of http.match) {
       if (!matchApplies(m, ctx, ns, port)) continue;
-      const name = baseName && m.name ? `${baseName}.${m.name}` : baseName;
-      routes.push({ name, matches: [toRouteMatch(m)], action });
+      // The router appends `.<match name>` for the access log's route name.
+      routes.push({ name: baseName, matches: [toRouteMatch(m)], action });
     }
   }
   return routes;

@@ -126,7 +126,7 @@ export class PushController {
         signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
       });
       const body = (await res.json()) as { version?: string; errors?: string[]; error?: string };
-      if (!res.ok) throw new Error(body.error ?? `HTTP ${res.status}`);
+      if (!res.ok) throw new Error(body.error ?? body.errors?.join('; ') ?? `HTTP ${res.status}`);
       p.version = body.version;
       p.lastError = body.errors?.length ? body.errors.join('; ') : undefined;
       if (p.lastError) this.log(`proxy ${p.key}: ${p.lastError}`);

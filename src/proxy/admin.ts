@@ -16,7 +16,7 @@ import type { ProxyTable } from '../model/table.js';
 export interface AdminHooks {
   version(): string | undefined;
   table(): ProxyTable | undefined;
-  apply(table: ProxyTable): Promise<{ version: string; errors: string[] }>;
+  apply(table: ProxyTable): Promise<{ version: string; errors: string[]; rejected?: boolean }>;
   metrics(): string;
   stats(): Record<string, number>;
   quit(): void;
@@ -57,7 +57,8 @@ export function startAdmin(host: string, port: number, hooks: AdminHooks): Promi
         if (!table || typeof table.version !== 'string' || !Array.isArray(table.listeners)) {
           return json(res, 400, { error: 'not a ProxyTable' });
         }
-        return json(res, 200, await hooks.apply(table));
+        const result = await hooks.apply(table);
+        return json(res, result.rejected ? 422 : 200, result);
       }
       if (url === '/ready') return hooks.version() ? json(res, 200, { ready: true, version: hooks.version() }) : json(res, 503, { ready: false });
       if (url === '/version') return json(res, 200, { version: hooks.version() ?? null });

@@ -293,6 +293,7 @@ function forward(
     headers,
     agent: state.pool.get(target.address, target.port),
     setHost: false,
+    localAddress: sourceAddress(ex, target),
   });
   upstream.on('socket', (socket) => {
     const note = () => {
@@ -349,6 +350,17 @@ function forward(
   });
   if (req.readableEnded) upstream.end();
   else req.pipe(upstream);
+}
+
+/**
+ * The address upstream connections come from, as in a pod: sidecars and gateways connect from the
+ * pod IP; the inbound hop to the app comes from 127.0.0.6, Istio's inbound passthrough source.
+ * Only with per-pod loopback addresses (all pods on 127.0.0.1 otherwise) and to loopback targets.
+ */
+function sourceAddress(ex: Exchange, target: Target): string | undefined {
+  const ip = ex.rt.table.node.ip;
+  if (ip === '127.0.0.1' || !isLoopback(target.address) || target.address === 'localhost') return undefined;
+  return ex.listener.direction === 'inbound' ? '127.0.0.6' : ip;
 }
 
 function mirror(

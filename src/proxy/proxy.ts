@@ -63,10 +63,16 @@ export class Proxy {
   }
 
   /** Swaps in a new table: listeners first, then the one reference the request path reads. */
-  apply(table: ProxyTable): Promise<{ version: string; errors: string[] }> {
+  apply(table: ProxyTable): Promise<{ version: string; errors: string[]; rejected?: boolean }> {
     const run = async () => {
       if (this.state.current?.version === table.version) return { version: table.version, errors: [] };
-      const next = hydrate(table, this.state.rng);
+      let next;
+      try {
+        next = hydrate(table, this.state.rng);
+      } catch (err) {
+        // Like Envoy rejecting a bad push: keep serving the last good table.
+        return { version: this.state.current?.version ?? '', errors: [`rejected table ${table.version}: ${(err as Error).message}`], rejected: true };
+      }
       this.state.telemetry.accessLog = table.telemetry.accessLog;
       this.state.telemetry.metricsOn = table.telemetry.metrics;
       // Publish before binding new listeners so their first request already sees the new routes.

@@ -1,0 +1,61 @@
+/**
+ * `npm run lab:5.2` (and 5.3, 5.4, 5.5, all): runs the chapter's scenarios on a lab of their own,
+ * prints every step, and exits non-zero if any assertion failed.
+ *   --keep        keep the lab's state folder (logs) afterwards
+ *   --seed N      the proxies' seed (default 7)
+ */
+import { parseArgs } from 'node:util';
+import { dumpLogs, startLab, stopLab, type LabRun } from './lib/lab-run.js';
+import { bold, green, red, type Scenario } from './lib/scenario.js';
+import { scenario52 } from './scenarios/5.2.js';
+
+const SCENARIOS: Record<string, (run: LabRun) => Scenario> = {
+  '5.2': scenario52,
+};
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    options: { keep: { type: 'boolean' }, seed: { type: 'string', default: '7' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+  });
+  const names = positionals.length === 0 || positionals.includes('all') ? Object.keys(SCENARIOS) : positionals;
+  if (values.help) {
+    console.log(`Usage: node dist/lab/run.js [${Object.keys(SCENARIOS).join('|')}|all] [--keep] [--seed N]`);
+    return 0;
+  }
+  for (const n of names) {
+    if (!SCENARIOS[n]) {
+      console.error(`unknown scenario ${n}; available: ${Object.keys(SCENARIOS).join(', ')}`);
+      return 2;
+    }
+  }
+  const t0 = performance.now();
+  const summary: Array<{ name: string; ok: boolean; steps: number; passed: number; seconds: number }> = [];
+  for (const name of names) {
+    const started = performance.now();
+    let run: LabRun | undefined;
+    let ok = false;
+    let scenario: Scenario | undefined;
+    try {
+      run = await startLab(Number(values.seed));
+      scenario = SCENARIOS[name]!(run);
+      ok = await scenario.run(run.ctx);
+    } catch (err) {
+      console.error(red(`scenario ${name} could not run: ${(err as Error).message}`));
+    } finally {
+      if (run) {
+        if (!ok) dumpLogs(run);
+        await stopLab(run, Boolean(values.keep) || !ok);
+      }
+    }
+    const passed = scenario?.results.filter((r) => r.ok).length ?? 0;
+    summary.push({ name, ok, steps: scenario?.results.length ?? 0, passed, seconds: (performance.now() - started) / 1000 });
+  }
+  console.log(bold('\n== Summary =='));
+  for (const s of summary) console.log(`${s.ok ? green('PASS') : red('FAIL')} ${s.name}: ${s.passed}/${s.steps} steps passed (${s.seconds.toFixed(1)}s)`);
+  const failed = summary.filter((s) => !s.ok).length;
+  console.log(`lab: ${summary.length - failed} passed, ${failed} failed (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+  return failed === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();
