@@ -50,9 +50,9 @@ export function parseManifests(text: string, file: string): ParsedManifests {
     };
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
-        const pos = e.linePos?.[0];
+        const pos = lines.linePos(e.pos[0]);
         const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-        out.errors.push(new ConfigError(where(pos?.line, pos?.col), `YAML syntax error at line ${pos?.line ?? '?'}:${pos?.col ?? '?'}: ${message}`));
+        out.errors.push(new ConfigError(where(pos.line, pos.col), `YAML syntax error at line ${pos.line}:${pos.col}: ${message}`));
       }
       return;
     }
@@ -139,18 +139,21 @@ export function locateField(object: object, path: string): { line: number; colum
   if (!where) return undefined;
   const segments = splitFieldPath(path);
   let node: unknown = where.doc.getIn(where.prefix, true);
+  // The key of the deepest field found: a missing field is reported at its parent's key
+  // (`destination:`), an unknown or misspelt one at its own key.
+  let key: unknown;
   for (const [i, seg] of segments.entries()) {
     const isLast = i === segments.length - 1;
     let next: unknown;
     if (isMap(node)) {
-      // The key node locates an unknown or misspelt field better than its value.
-      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === seg || String((p.key as { value?: unknown } | null)?.value) === String(seg));
-      if (!pair) break;
-      next = isLast ? pair.key : pair.value;
-      if (!isLast && (pair.value === null || pair.value === undefined)) {
-        node = pair.key;
+      const pair = node.items.find((p) => String((p.key as { value?: unknown } | null)?.value) === String(seg));
+      if (!pair) {
+        if (key) node = key;
         break;
       }
+      key = pair.key;
+      next = isLast ? pair.key : pair.value;
+      if (next === null || next === undefined) next = pair.key;
     } else if (isSeq(node) && typeof seg === 'number') {
       next = node.items[seg];
     }
