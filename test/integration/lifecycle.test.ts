@@ -1,0 +1,128 @@
+/**
+ * The lab as a process tree: no orphans after `lab down` or a crashed control plane, two labs side
+ * by side, the store surviving a restart, and the ports address mode (what non-Linux hosts use).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestLab, waitFor } from '../helpers/lab.js';
+
+/** PIDs of processes whose environment names this LAB_HOME (Linux /proc). */
+function processesOf(home: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (!cmd.includes('dist/')) continue;
+      const env = readFileSync(`/proc/${d}/environ`, 'utf8');
+      if (env.includes(`LAB_HOME=${home}`) || readFileSync(`/proc/${d}/environ`, 'utf8').includes(home)) pids.push(Number(d));
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return pids;
+}
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const labs: TestLab[] = [];
+afterEach(async () => {
+  for (const l of labs.splice(0)) {
+    await l.down();
+    l.destroy();
+  }
+});
+
+describe.runIf(process.platform === 'linux')('process lifecycle', () => {
+  it('lab down stops every process the lab started', async () => {
+    const lab = new TestLab();
+    labs.push(lab);
+    await lab.up();
+    await lab.ok('apply', '-f', 'services/catalog/kubernetes/catalog.yaml');
+    const cp = lab.info().pid;
+    const children = childrenOf(cp);
+    // gateway proxy, external stand-in, catalog app + sidecar
+    expect(children.length).toBeGreaterThanOrEqual(4);
+    await lab.ok('down');
+    await waitFor(async () => (children.every((p) => !alive(p)) && !alive(cp) ? true : undefined), 'all lab processes to exit');
+  });
+
+  it('a control plane killed with SIGKILL leaves no orphans', async () => {
+    const lab = new TestLab();
+    labs.push(lab);
+    await lab.up();
+    await lab.ok('apply', '-f', 'services/catalog/kubernetes/catalog.yaml');
+    const cp = lab.info().pid;
+    const children = childrenOf(cp);
+    expect(children.length).toBeGreaterThanOrEqual(4);
+    process.kill(cp, 'SIGKILL');
+    await waitFor(async () => (children.every((p) => !alive(p)) ? true : undefined), 'children to exit after the control plane died');
+    expect(processesOf(lab.home).filter(alive)).toEqual([]);
+    // `lab status` notices, and `lab up` starts again over the stale state.
+    expect((await lab.cli('status')).code).toBe(3);
+  });
+});
+
+describe('two labs and restarts', () => {
+  it('two labs with different LAB_HOME and ports run side by side', async () => {
+    const a = new TestLab();
+    const b = new TestLab();
+    labs.push(a, b);
+    await a.up();
+    await b.up();
+    expect(a.info().api).not.toBe(b.info().api);
+    await a.ok('apply', '-f', 'services/catalog/kubernetes/catalog.yaml', '-f', 'ch5/catalog-gateway.yaml', '-f', 'ch5/catalog-vs.yaml');
+    await b.ok('apply', '-f', 'ch5/catalog-gateway.yaml');
+    expect((await a.ingress('/items', { host: 'catalog.istioinaction.io' })).status).toBe(200);
+    expect((await b.ingress('/items', { host: 'catalog.istioinaction.io' })).status).toBe(404);
+  });
+
+  it('config survives lab down / lab up (the store persists)', async () => {
+    const lab = new TestLab();
+    labs.push(lab);
+    await lab.up();
+    await lab.ok('apply', '-f', 'services/catalog/kubernetes/catalog.yaml', '-f', 'ch5/catalog-gateway.yaml', '-f', 'ch5/catalog-vs.yaml');
+    await lab.ok('down');
+    const port = lab.ingressPort;
+    await lab.ok('up', '--ingress-port', String(port));
+    const r = await lab.ingress('/items', { host: 'catalog.istioinaction.io' });
+    expect(r.status).toBe(200);
+    expect(await lab.ok('get', 'vs')).toContain('catalog-vs-from-gw');
+  });
+
+  it('ports mode (one address, a port per listener) routes the same', async () => {
+    const lab = new TestLab({ LAB_ADDRESS_MODE: 'ports' });
+    labs.push(lab);
+    await lab.up();
+    await lab.ok('apply', '-f', 'services/catalog/kubernetes/catalog.yaml', '-f', 'services/catalog/kubernetes/catalog-deployment-v2.yaml');
+    await lab.ok('apply', '-f', 'ch5/catalog-gateway.yaml', '-f', 'ch5/catalog-vs-v2-request.yaml', '-f', 'ch5/catalog-dest-rule.yaml');
+    const v2 = await lab.ingress('/items', { host: 'catalog.istioinaction.io', 'x-istio-cohort': 'internal' });
+    const v1 = await lab.ingress('/items', { host: 'catalog.istioinaction.io' });
+    expect(v2.body).toContain('imageUrl');
+    expect(v1.body).not.toContain('imageUrl');
+    const pods = JSON.parse(await lab.ok('get', 'po', '-o', 'json')) as { items: Array<{ status: { podIP: string } }> };
+    expect(pods.items.every((p) => p.status.podIP === '127.0.0.1')).toBe(true);
+  });
+});
