@@ -8,9 +8,13 @@ import { parseArgs } from 'node:util';
 import { dumpLogs, startLab, stopLab, type LabRun } from './lib/lab-run.js';
 import { bold, green, red, type Scenario } from './lib/scenario.js';
 import { scenario52 } from './scenarios/5.2.js';
+import { scenario53 } from './scenarios/5.3.js';
+import { scenario54 } from './scenarios/5.4.js';
 
 const SCENARIOS: Record<string, (run: LabRun) => Scenario> = {
   '5.2': scenario52,
+  '5.3': scenario53,
+  '5.4': scenario54,
 };
 
 async function main(): Promise<number> {
