@@ -510,7 +510,18 @@ const trafficPolicy = () =>
     proxyProtocol: obj({ version: str({ enum: ['V1', 'V2'] }) }),
     retryBudget: obj({ budgetInterval: duration(), minRetryConcurrency: uint32(), percent: num({ minimum: 0, maximum: 100 }) }),
     tls: clientTls(),
-    tunnel: obj({ protocol: str({ enum: ['CONNECT', 'POST'] }), targetHost: str(), targetPort: port() }, { required: ['targetHost', 'targetPort'] }),
+    tunnel: obj(
+      {
+        protocol: str({
+          check: (p, path, r) => {
+            if (p !== 'CONNECT' && p !== 'POST') r.error(path, `tunnel protocol must be "CONNECT" or "POST", got ${JSON.stringify(p)}`);
+          },
+        }),
+        targetHost: str(),
+        targetPort: port(),
+      },
+      { required: ['targetHost', 'targetPort'] },
+    ),
   });
 
 export const destinationRuleSpec: ObjectSchema = obj(

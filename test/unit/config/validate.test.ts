@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { parseManifests } from '../../../src/config/manifest.js';
+import { loadManifestPaths, parseManifests } from '../../../src/config/manifest.js';
 import { validateDocuments, validateObject } from '../../../src/config/validate.js';
 import type { KubeObject } from '../../../src/model/objects.js';
 import { BOOK, SEED_MISINDENTED_GATEWAY } from './book-manifests.js';
@@ -22,6 +25,20 @@ describe('the book manifests', () => {
       'ch5/catalog-gateway.yaml: document 1 (Gateway catalog-gateway): spec.servers[0].hosts: required field is missing',
       'ch5/catalog-gateway.yaml: document 1 (Gateway catalog-gateway): spec.hosts: unknown field "spec.hosts"',
     ]);
+  });
+});
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const MANIFEST_DIRS = ['ch5', 'services/catalog/kubernetes', 'services/webapp/kubernetes', 'services/webapp/istio', 'services/forum/kubernetes'];
+
+describe.skipIf(!existsSync(join(REPO, 'ch5')))('the repo\'s manifest files (ch5/, services/*/kubernetes, services/webapp/istio)', () => {
+  test('all parse and validate without errors or warnings', () => {
+    const parsed = loadManifestPaths(MANIFEST_DIRS.map((d) => join(REPO, d)).filter(existsSync));
+    expect(parsed.errors.map(String)).toEqual([]);
+    expect(parsed.documents.length).toBeGreaterThanOrEqual(20);
+    const r = validateDocuments(parsed.documents, { defaultNamespace: 'istioinaction' });
+    expect(r.errors.map(String)).toEqual([]);
+    expect(r.warnings.map(String)).toEqual([]);
   });
 });
 
