@@ -10,11 +10,13 @@ import { bold, green, red, type Scenario } from './lib/scenario.js';
 import { scenario52 } from './scenarios/5.2.js';
 import { scenario53 } from './scenarios/5.3.js';
 import { scenario54 } from './scenarios/5.4.js';
+import { scenario55 } from './scenarios/5.5.js';
 
 const SCENARIOS: Record<string, (run: LabRun) => Scenario> = {
   '5.2': scenario52,
   '5.3': scenario53,
   '5.4': scenario54,
+  '5.5': scenario55,
 };
 
 async function main(): Promise<number> {

@@ -7,7 +7,6 @@ import { request, type IncomingMessage, type OutgoingHttpHeaders, type ServerRes
 import { performance } from 'node:perf_hooks';
 import type { Cluster, Endpoint, Listener } from '../model/table.js';
 import { parseClusterName, sniForCluster } from '../model/names.js';
-import { canonicalAuthority } from '../router/authority.js';
 import { decide } from '../router/decide.js';
 import { rewritePath } from '../router/rewrite.js';
 import type { Random } from '../router/random.js';
@@ -16,6 +15,7 @@ import { endToEndHeaders } from './hop-headers.js';
 import { LOCAL_REPLY_BODY, sendLocalReply } from './local-reply.js';
 import { MirrorSender, shadowAuthority } from './mirror.js';
 import { decodePeer, PEER_METADATA, PEER_METADATA_ID, REQUESTED_SERVER_NAME, type PeerInfo } from './peer-metadata.js';
+import { countHostHeaders, outboundTarget } from './outbound-target.js';
 import { isLoopback, resolveTarget, type Target } from './resolve.js';
 import type { RuntimeTable } from './runtime-table.js';
 import type { TelemetrySink } from './telemetry-sink.js';
@@ -59,14 +59,6 @@ function addr(address: string | undefined, port: number | undefined): string | u
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(',') : v;
-}
-
-/** Splits a forward-proxy absolute-form target (`http://host:port/path`) into authority and path. */
-export function splitAbsoluteForm(url: string): { authority: string; path: string } | undefined {
-  const m = /^http:\/\/([^/?#]*)([^#]*)/i.exec(url);
-  if (!m) return undefined;
-  const path = m[2] === '' ? '/' : m[2]!.startsWith('/') ? m[2]! : `/${m[2]}`;
-  return { authority: m[1]!, path };
 }
 
 export function createRequestHandler(state: ProxyState, listener: Listener) {
@@ -114,21 +106,19 @@ function route(state: ProxyState, ex: Exchange): void {
   let port = listener.port;
   let rcName = listener.routeConfig;
 
+  let upstreamHostHeader = authority;
   if (listener.direction === 'outbound') {
-    // A forward-proxy request names its target in the request line; RFC 9112 3.2.2 says that
-    // authority wins over Host. Either way one canonical host decides, so no spelling bypasses policy.
-    const abs = splitAbsoluteForm(path);
-    if (abs) {
-      authority = abs.authority;
-      path = abs.path;
-      ex.record.path = path;
-    }
-    const canon = canonicalAuthority(authority, 80);
-    if (!canon) return local(ex, 400, 'DPE', 'invalid_authority', 'invalid authority');
-    port = canon.port;
-    authority = `${canon.host}:${canon.port}`;
+    const target = outboundTarget(path, req.rawHeaders);
+    if (!target.ok) return local(ex, 400, 'DPE', 'invalid_authority', `bad request: ${target.reason}`);
+    path = target.path;
+    ex.record.path = path;
+    port = target.port;
+    authority = target.authority;
+    upstreamHostHeader = target.hostHeader;
+    ex.record.authority = target.hostHeader;
     rcName = rt.routeConfigs.has(String(port)) ? String(port) : '*';
-    if (ex.record.authority === undefined) ex.record.authority = abs?.authority;
+  } else if (countHostHeaders(req.rawHeaders) > 1) {
+    return local(ex, 400, 'DPE', 'duplicate_host_header', 'bad request: duplicate Host headers');
   }
 
   const rc = rt.routeConfigs.get(rcName);
@@ -174,7 +164,7 @@ function route(state: ProxyState, ex: Exchange): void {
   ex.record.upstreamCluster = cluster.name;
 
   const headers = endToEndHeaders(req.headers, listener.direction === 'inbound' ? INBOUND_STRIP : undefined);
-  const upstreamAuthority = d.action.rewriteAuthority ?? header(req, 'host') ?? authority;
+  const upstreamAuthority = d.action.rewriteAuthority ?? upstreamHostHeader;
   headers.host = upstreamAuthority;
   headers['x-request-id'] = requestId;
   if (xff) headers['x-forwarded-for'] = xff;

@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Listener } from '../model/table.js';
+import { createConnectHandler } from './connect.js';
 import { createRequestHandler, type ProxyState } from './handler.js';
 import { formatAccessLog } from './telemetry/access-log.js';
 
@@ -55,6 +56,7 @@ export class ListenerManager {
 
   private open(l: Listener): Promise<Server> {
     const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, createRequestHandler(this.state, l));
+    server.on('connect', createConnectHandler(this.state, l));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(l, err, socket));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
