@@ -4,6 +4,7 @@ import { LabError } from '../../shared/errors.js';
 import { boolOption, parse } from '../args.js';
 import { connect } from '../client.js';
 import { lookupKind } from '../../config/kinds.js';
+import { validateDocuments } from '../../config/validate.js';
 
 export const APPLY_USAGE = `Usage: lab apply -f FILE|DIR [-f ...] [-n NAMESPACE] [--wait=false]
 
@@ -28,10 +29,15 @@ export async function apply(argv: string[]): Promise<number> {
   const { documents, errors } = loadManifestPaths(files);
   if (errors.length > 0) throw configErrorsToLabError(errors);
   if (documents.length === 0) throw new LabError('LAB_ERR_USAGE', `no objects found in ${files.join(', ')}`);
+  const namespace = (values.namespace as string | undefined) ?? 'istioinaction';
+  // Validate here too: errors found in this process can point at the line in the file. The control
+  // plane validates again (it is the authority) and adds the cross-object analysis.
+  const local = validateDocuments(documents, { defaultNamespace: namespace });
+  if (local.errors.length > 0) throw configErrorsToLabError(local.errors);
   const client = connect();
   const res = await client.call<ApplyResponse>('POST', '/apply', {
     documents,
-    namespace: (values.namespace as string | undefined) ?? 'istioinaction',
+    namespace,
     wait: boolOption(values.wait as string | undefined, 'wait', true),
   });
   for (const w of res.warnings) console.error(w);
