@@ -116,4 +116,16 @@ describe('5.2 deep in the call graph', () => {
     const plain = await lab.ingress('/api/catalog', webappHost);
     expect(isV2(plain.body)).toBe(false);
   });
+
+  it('each proxy reports Istio standard metrics with both peers\' identities', async () => {
+    const pods = JSON.parse(await lab.ok('get', 'po', '-o', 'json')) as { items: Array<{ metadata: { labels: Record<string, string> }; status: { adminUrl: string } }> };
+    const adminOf = (app: string, version?: string) =>
+      pods.items.find((p) => p.metadata.labels['app'] === app && (!version || p.metadata.labels['version'] === version))!.status.adminUrl;
+    const v2 = await (await fetch(`${adminOf('catalog', 'v2')}/stats/prometheus`)).text();
+    expect(v2).toContain('# TYPE istio_requests_total counter');
+    expect(v2).toMatch(/istio_requests_total\{reporter="destination",source_workload="webapp",source_workload_namespace="istioinaction",source_app="webapp",[^}]*destination_workload="catalog-v2",[^}]*destination_version="v2",destination_service="catalog.istioinaction.svc.cluster.local",[^}]*response_code="200"[^}]*\} [1-9]/);
+    expect(v2).toMatch(/istio_request_duration_milliseconds_bucket\{[^}]*le="\+Inf"\} [1-9]/);
+    const web = await (await fetch(`${adminOf('webapp')}/stats/prometheus`)).text();
+    expect(web).toMatch(/istio_requests_total\{reporter="source",source_workload="webapp",[^}]*destination_workload="catalog-v2",[^}]*destination_service="catalog.istioinaction.svc.cluster.local"/);
+  });
 });

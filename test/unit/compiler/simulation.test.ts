@@ -345,3 +345,71 @@ spec:
     expect(c.version).not.toBe(a.version);
   });
 });
+
+describe('ServiceEntry resolutions', () => {
+  const se = (spec: string) =>
+    objects(`
+apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata: { name: ext }
+spec:
+${spec}
+`);
+
+  it('STATIC: the endpoints are the listed addresses, with per-port overrides', () => {
+    const table = compile(
+      se(`  hosts: [api.internal.example]
+  location: MESH_INTERNAL
+  ports: [{ number: 80, name: http, protocol: HTTP, targetPort: 9000 }]
+  resolution: STATIC
+  endpoints:
+  - address: 127.9.0.1
+  - address: 127.9.0.2
+    ports: { http: 9100 }`),
+      webapp,
+    );
+    expect(table.clusters['outbound|80||api.internal.example']).toMatchObject({
+      type: 'eds',
+      endpoints: [
+        { address: '127.9.0.1', port: 9000 },
+        { address: '127.9.0.2', port: 9100 },
+      ],
+    });
+  });
+
+  it('DNS without endpoints resolves the host itself; NONE uses the address the app asked for', () => {
+    const dns = compile(se(`  hosts: [jsonplaceholder.typicode.com]\n  ports: [{ number: 80, name: http, protocol: HTTP }]\n  resolution: DNS`), webapp);
+    expect(dns.clusters['outbound|80||jsonplaceholder.typicode.com']).toMatchObject({ type: 'dns', endpoints: [{ address: 'jsonplaceholder.typicode.com', port: 80 }] });
+    const none = compile(se(`  hosts: [jsonplaceholder.typicode.com]\n  ports: [{ number: 80, name: http, protocol: HTTP }]\n  resolution: NONE`), webapp);
+    expect(none.clusters['outbound|80||jsonplaceholder.typicode.com']).toMatchObject({ type: 'original_dst' });
+  });
+
+  it('a VirtualService and DestinationRule can target a ServiceEntry host', () => {
+    const extra = [
+      ...se(`  hosts: [api.internal.example]
+  ports: [{ number: 80, name: http, protocol: HTTP }]
+  resolution: STATIC
+  endpoints:
+  - { address: 127.9.0.1, labels: { version: a } }
+  - { address: 127.9.0.2, labels: { version: b } }`),
+      ...objects(`
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: { name: api }
+spec:
+  host: api.internal.example
+  subsets: [{ name: b, labels: { version: b } }]
+---
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: { name: api }
+spec:
+  hosts: [api.internal.example]
+  http:
+  - route: [{ destination: { host: api.internal.example, subset: b } }]
+`),
+    ];
+    const table = compile([...services, ...extra], webapp);
+    expect(simulate(table, { authority: 'api.internal.example:80', port: 80 })).toMatchObject({ cluster: 'outbound|80|b|api.internal.example', endpoints: ['127.9.0.2:80'] });
+  });
+});
