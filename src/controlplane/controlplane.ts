@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createSnapshot, type Snapshot } from '../compiler/snapshot.js';
 import type { KubeObject } from '../model/objects.js';
 import type { MeshConfig } from '../model/specs.js';
-import type { AddressPlan } from '../runtime/addresses.js';
+import { freePort, type AddressPlan } from '../runtime/addresses.js';
 import type { Runtime, RunningPod } from '../runtime/types.js';
 import { LabError } from '../shared/errors.js';
 import { parseSelector, selectorMatches } from '../shared/selector.js';
@@ -46,7 +46,7 @@ export const INGRESS_GATEWAY: KubeObject = {
   },
 };
 
-/** Kinds whose objects the CLI may delete with `--all` in a namespace. */
+/** Namespaces whose lab-owned objects `lab delete` refuses to remove. */
 const SYSTEM_NAMESPACES = new Set(['istio-system']);
 
 export class ControlPlane {
@@ -118,7 +118,7 @@ export class ControlPlane {
   private async startExternal(): Promise<void> {
     if (this.o.realExternal) return;
     const host = this.o.addresses.externalHost;
-    const port = this.o.addresses.mode === 'loopback-ips' ? 8080 : await (await import('../runtime/addresses.js')).freePort();
+    const port = this.o.addresses.mode === 'loopback-ips' ? 8080 : await freePort();
     this.external = await this.o.runtime.start({
       name: 'jsonplaceholder-standin',
       namespace: 'external',

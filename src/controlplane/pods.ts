@@ -32,6 +32,8 @@ interface PodRecord {
   addresses: PodAddresses;
   running?: RunningPod;
   proxyKey?: string;
+  adminUrl?: string;
+  appPorts: number[];
   stopping: boolean;
   restarts: number;
 }
@@ -57,7 +59,7 @@ export class PodManager {
     const proxyOnly = program === 'proxy';
     const ports = proxyOnly ? [] : (app.ports ?? []).map((p) => p.containerPort);
     const addresses = await this.o.addresses.allocate(ports);
-    const rec: PodRecord = { name, namespace, addresses, stopping: false, restarts: 0 };
+    const rec: PodRecord = { name, namespace, addresses, appPorts: [], stopping: false, restarts: 0 };
     this.pods.set(key(namespace, name), rec);
 
     const podObject: KubeObject = {
@@ -118,7 +120,7 @@ export class PodManager {
     launches.push({ name: 'istio-proxy', program: 'proxy', env: proxyEnv, logFile: this.logFile(namespace, name, 'istio-proxy') });
 
     rec.running = await this.o.runtime.start({ name, namespace, containers: launches });
-    this.watchExit(rec, launches);
+    this.watchExit(rec);
 
     const node: ProxyNode = {
       role: labels['istio'] === 'ingressgateway' || proxyOnly ? 'gateway' : 'sidecar',
@@ -136,28 +138,35 @@ export class PodManager {
       })),
       outbound: proxyOnly ? undefined : { bindAddress: addresses.ip, bindPort: addresses.outboundPort },
     };
-    await this.becomeReady(rec, node, adminUrl, ports.map((p) => addresses.appPorts[String(p)]!));
+    rec.adminUrl = adminUrl;
+    rec.appPorts = ports.map((p) => addresses.appPorts[String(p)]!);
+    await this.becomeReady(rec, node);
   }
 
-  private async becomeReady(rec: PodRecord, node: ProxyNode, adminUrl: string, appPorts: number[]): Promise<void> {
+  private async becomeReady(rec: PodRecord, node: ProxyNode): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
-    await waitUntil(deadline, () => httpOk(`${adminUrl}/version`), `pod ${rec.namespace}/${rec.name}: istio-proxy did not start`);
+    await waitUntil(deadline, () => httpOk(`${rec.adminUrl}/version`), `pod ${rec.namespace}/${rec.name}: istio-proxy did not start`);
     rec.proxyKey = `${rec.namespace}/${rec.name}`;
-    this.o.push.register({ key: rec.proxyKey, node, adminUrl });
+    this.o.push.register({ key: rec.proxyKey, node, adminUrl: rec.adminUrl! });
     await this.o.push.converged();
-    await waitUntil(deadline, () => httpOk(`${adminUrl}/ready`), `pod ${rec.namespace}/${rec.name}: istio-proxy did not accept its configuration`);
-    for (const p of appPorts) {
-      await waitUntil(deadline, () => tcpOpen(rec.addresses.appIp, p), `pod ${rec.namespace}/${rec.name}: app did not listen on ${rec.addresses.appIp}:${p}`);
-    }
+    await this.probe(rec, deadline);
     if (rec.stopping) return;
     this.patchStatus(rec, { phase: 'Running', ready: true });
     // Endpoints changed: every proxy must know the new pod before the caller goes on.
     await this.o.push.converged();
   }
 
-  private watchExit(rec: PodRecord, launches: ContainerLaunch[]): void {
+  /** Readiness: the sidecar serves a table and every app port accepts connections. */
+  private async probe(rec: PodRecord, deadline: number): Promise<void> {
+    await waitUntil(deadline, () => httpOk(`${rec.adminUrl}/ready`), `pod ${rec.namespace}/${rec.name}: istio-proxy did not accept its configuration`);
+    for (const p of rec.appPorts) {
+      await waitUntil(deadline, () => tcpOpen(rec.addresses.appIp, p), `pod ${rec.namespace}/${rec.name}: app did not listen on ${rec.addresses.appIp}:${p}`);
+    }
+  }
+
+  private watchExit(rec: PodRecord): void {
     const running = rec.running!;
-    void running.exited.then(async (exit) => {
+    running.onExit(async (exit) => {
       if (rec.stopping || this.pods.get(key(rec.namespace, rec.name)) !== rec) return;
       rec.restarts++;
       this.o.log(`pod ${rec.namespace}/${rec.name}: container ${exit.container} exited (code ${exit.code}, signal ${exit.signal}); restarting`);
@@ -171,7 +180,15 @@ export class PodManager {
       if (rec.stopping) return;
       try {
         await running.restart(exit.container);
-        void launches;
+        // A restarted proxy starts empty: forget what it was sent so the next push resends it all.
+        const handle = rec.proxyKey ? this.o.push.get(rec.proxyKey) : undefined;
+        if (handle) handle.version = undefined;
+        const deadline = Date.now() + READY_TIMEOUT_MS;
+        if (exit.container === 'istio-proxy') await waitUntil(deadline, () => httpOk(`${rec.adminUrl}/version`), `pod ${rec.name}: istio-proxy did not restart`);
+        this.o.push.trigger();
+        await this.o.push.converged();
+        await this.probe(rec, deadline);
+        if (rec.stopping) return;
         this.patchStatus(rec, { ready: true, phase: 'Running' });
       } catch (err) {
         this.o.log(`pod ${rec.name}: restart failed: ${(err as Error).message}`);

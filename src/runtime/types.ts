@@ -28,8 +28,8 @@ export interface ContainerExit {
 
 export interface RunningPod {
   readonly name: string;
-  /** Resolves when any container exits on its own (not through stop()). */
-  readonly exited: Promise<ContainerExit>;
+  /** Called each time a container exits on its own (not through stop() or restart()). */
+  onExit(listener: (exit: ContainerExit) => void): void;
   /** Restarts one container in place (after a crash), keeping the others. */
   restart(container: string): Promise<void>;
   stop(): Promise<void>;

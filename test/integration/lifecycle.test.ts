@@ -85,6 +85,38 @@ describe.runIf(process.platform === 'linux')('process lifecycle', () => {
   });
 });
 
+describe.runIf(process.platform === 'linux')('crashes', () => {
+  function childOf(cp: number, cmdPart: string, envPart: string): number {
+    const pid = childrenOf(cp).find((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(cmdPart) && readFileSync(`/proc/${p}/environ`, 'utf8').includes(envPart);
+      } catch {
+        return false;
+      }
+    });
+    if (!pid) throw new Error(`no child matching ${cmdPart} / ${envPart}`);
+    return pid;
+  }
+
+  it('a crashed app or sidecar is restarted, the sidecar gets its table again, and traffic flows', async () => {
+    const lab = new TestLab();
+    labs.push(lab);
+    await lab.up();
+    await lab.ok('apply', '-f', 'services/catalog/kubernetes/catalog.yaml', '-f', 'ch5/catalog-gateway.yaml', '-f', 'ch5/catalog-vs.yaml');
+    const cp = lab.info().pid;
+    const host = { host: 'catalog.istioinaction.io' };
+    expect((await lab.ingress('/items', host)).status).toBe(200);
+
+    process.kill(childOf(cp, 'services/catalog', 'POD_NAME=catalog-'), 'SIGKILL');
+    await waitFor(async () => ((await lab.ok('get', 'po', '-l', 'app=catalog')).match(/2\/2\s+Running\s+1\s/) ? true : undefined), 'the pod to show 1 restart and be ready');
+    expect((await lab.ingress('/items', host)).status).toBe(200);
+
+    process.kill(childOf(cp, 'proxy/main.js', 'POD_NAME=catalog-'), 'SIGKILL');
+    await waitFor(async () => ((await lab.ok('get', 'po', '-l', 'app=catalog')).match(/2\/2\s+Running\s+2\s/) ? true : undefined), 'the pod to show 2 restarts and be ready');
+    expect((await lab.ingress('/items', host)).status).toBe(200);
+  });
+});
+
 describe('two labs and restarts', () => {
   it('two labs with different LAB_HOME and ports run side by side', async () => {
     const a = new TestLab();

@@ -21,14 +21,15 @@ export function entryPointFor(program: string): string {
 class LocalPod implements RunningPod {
   private readonly children = new Map<string, ChildProcess>();
   private stopping = false;
-  private resolveExit!: (e: ContainerExit) => void;
-  readonly exited: Promise<ContainerExit>;
+  private readonly exitListeners: Array<(e: ContainerExit) => void> = [];
 
   constructor(
     readonly name: string,
     private readonly launch: PodLaunch,
-  ) {
-    this.exited = new Promise((r) => (this.resolveExit = r));
+  ) {}
+
+  onExit(listener: (exit: ContainerExit) => void): void {
+    this.exitListeners.push(listener);
   }
 
   startAll(): void {
@@ -45,31 +46,28 @@ class LocalPod implements RunningPod {
     closeSync(fd);
     this.children.set(c.name, child);
     child.on('exit', (code, signal) => {
-      if (this.children.get(c.name) === child) this.children.delete(c.name);
-      if (!this.stopping) this.resolveExitOnce({ container: c.name, code, signal });
+      // Exits we caused (stop, restart) are not news; a child replaced by restart() is no longer current.
+      if (this.children.get(c.name) !== child) return;
+      this.children.delete(c.name);
+      if (!this.stopping) for (const l of this.exitListeners) l({ container: c.name, code, signal });
     });
     child.on('error', () => undefined);
-  }
-
-  private exitSeen = false;
-  private resolveExitOnce(e: ContainerExit): void {
-    if (this.exitSeen) return;
-    this.exitSeen = true;
-    this.resolveExit(e);
   }
 
   async restart(container: string): Promise<void> {
     const c = this.launch.containers.find((x) => x.name === container);
     if (!c) throw new LabError('LAB_ERR_RUNTIME', `pod ${this.name} has no container ${container}`);
     const old = this.children.get(container);
+    this.children.delete(container);
     if (old) await killAndWait(old);
     this.startContainer(c);
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all([...this.children.values()].map((c) => killAndWait(c)));
+    const all = [...this.children.values()];
     this.children.clear();
+    await Promise.all(all.map((c) => killAndWait(c)));
   }
 }
 
