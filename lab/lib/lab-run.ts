@@ -13,6 +13,8 @@ export interface LabRun {
   ingressPort: number;
   ctx: StepContext;
   seed: number;
+  /** Canary durations are divided by this. */
+  timeScale: number;
 }
 
 export async function startLab(seed: number, extraUpArgs: string[] = []): Promise<LabRun> {
@@ -21,7 +23,8 @@ export async function startLab(seed: number, extraUpArgs: string[] = []): Promis
   const env: Record<string, string> = { ...(process.env as Record<string, string>), LAB_HOME: home, NO_COLOR: '1' };
   const ctx = new StepContext(env);
   await ctx.lab(['up', '--ingress-port', String(ingressPort), '--seed', String(seed), ...extraUpArgs]);
-  return { home, ingressPort, ctx, seed };
+  const ts = extraUpArgs.indexOf('--time-scale');
+  return { home, ingressPort, ctx, seed, timeScale: ts >= 0 ? Number(extraUpArgs[ts + 1]) : 1 };
 }
 
 export async function stopLab(run: LabRun, keep: boolean): Promise<void> {

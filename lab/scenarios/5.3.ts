@@ -1,10 +1,11 @@
 /**
- * Chapter 5.3, steps 12-14: shifting traffic by weights. The split is random (as Envoy's is) but
- * the lab's proxies are seeded, and the assertion is an exact binomial bound whose false-failure
- * chance is below one in a million.
+ * Chapter 5.3: steps 12-14 shift traffic by weights (random as Envoy's is, but seeded, and asserted
+ * with exact binomial bounds whose false-failure chance is below one in a million); steps 15-19
+ * automate the canary with Flagger's semantics, 45x faster than real time by default.
  */
-import { countVersions, repeat } from '../lib/http.js';
-import { Scenario } from '../lib/scenario.js';
+import { countVersions, http, repeat } from '../lib/http.js';
+import { SteadyLoad } from '../lib/load.js';
+import { Scenario, dim, type StepContext } from '../lib/scenario.js';
 import { callGraphSetup } from '../lib/setup.js';
 import { binomialBounds } from '../lib/stats.js';
 import type { LabRun } from '../lib/lab-run.js';
@@ -14,7 +15,7 @@ const NS = ['-n', 'istioinaction'];
 export function scenario53(run: LabRun): Scenario {
   const url = `http://127.0.0.1:${run.ingressPort}/api/catalog`;
   const headers = { Host: 'webapp.istioinaction.io' };
-  const s = new Scenario('5.3', 'Traffic shifting');
+  const s = new Scenario('5.3', 'Traffic shifting, manual and automated (Flagger)');
 
   s.step('setup', 'Where 5.2 ended: catalog v1 and v2, webapp behind the gateway, the DestinationRule', async (ctx) => {
     await callGraphSetup(ctx);
@@ -42,5 +43,140 @@ export function scenario53(run: LabRun): Scenario {
       ctx.expect(c.v2 >= lo && c.v2 <= hi, `v2 count within ${lo}..${hi}`, String(c.v2));
     });
   }
+  canarySteps(s, run, url, headers);
   return s;
+}
+
+interface CanaryView {
+  phase?: string;
+  canaryWeight?: number;
+  failedChecks?: number;
+}
+
+async function canaryStatus(ctx: StepContext): Promise<CanaryView> {
+  const out = await ctx.labOut(['get', 'canary', 'catalog-release', '-o', 'json', ...NS], true);
+  return ((JSON.parse(out) as { status?: CanaryView }).status ?? {}) as CanaryView;
+}
+
+/** Polls the Canary (bounded), recording every (phase, weight) it goes through, until `until` holds. */
+async function followCanary(ctx: StepContext, until: (v: CanaryView) => boolean, timeoutMs: number): Promise<{ final: CanaryView; seen: string[] }> {
+  console.log(dim('    $ lab get canary catalog-release -w -n istioinaction'));
+  const seen: string[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await canaryStatus(ctx);
+    const label = `${v.phase ?? '-'} ${v.canaryWeight ?? 0}`;
+    if (seen[seen.length - 1] !== label) {
+      seen.push(label);
+      console.log(dim(`      catalog-release   ${(v.phase ?? '').padEnd(12)} ${v.canaryWeight ?? 0}`));
+    }
+    if (until(v) || Date.now() > deadline) return { final: v, seen };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function names(ctx: StepContext, kinds: string): Promise<string[]> {
+  return (await ctx.labOut(['get', kinds, '-o', 'name', ...NS], true)).split('\n').filter(Boolean);
+}
+
+function canarySteps(s: Scenario, run: LabRun, url: string, headers: Record<string, string>): void {
+  const scaled = (ms: number) => ms / run.timeScale;
+
+  s.step('15', 'Reset for Flagger: delete the catalog VirtualService, catalog-v2, the catalog Service and DestinationRule; install the canary controller', async (ctx) => {
+    await ctx.lab(['delete', 'virtualservice', 'catalog', ...NS]);
+    await ctx.lab(['delete', 'deploy', 'catalog-v2', ...NS]);
+    await ctx.lab(['delete', 'service', 'catalog', ...NS]);
+    await ctx.lab(['delete', 'destinationrule', 'catalog', ...NS]);
+    await ctx.lab(['install', 'flagger']);
+    const deploys = await names(ctx, 'deploy');
+    ctx.observe(deploys.join(', '));
+    ctx.expect(deploys.includes('deployment.apps/catalog') && !deploys.includes('deployment.apps/catalog-v2'), 'catalog kept, catalog-v2 gone', deploys.join(', '));
+  });
+
+  s.step('16', 'Canary catalog-release: the controller generates primary, services, DestinationRules and the VirtualService; status Initialized', async (ctx) => {
+    await ctx.lab(['apply', '-f', 'ch5/flagger/catalog-release.yaml', ...NS]);
+    const { final } = await followCanary(ctx, (v) => v.phase === 'Initialized', scaled(60_000) + 15_000);
+    const objs = await names(ctx, 'deploy,svc,dr,vs');
+    const vs = JSON.parse(await ctx.labOut(['get', 'vs', 'catalog', '-o', 'json', ...NS])) as { spec: { http: Array<{ match?: unknown[]; route: Array<{ destination: { host: string }; weight: number }> }> } };
+    const catalog = JSON.parse(await ctx.labOut(['get', 'deploy', 'catalog', '-o', 'json', ...NS], true)) as { spec: { replicas: number } };
+    ctx.observe(`status ${final.phase}; ${objs.join(', ')}`);
+    ctx.observe(`VirtualService catalog: ${JSON.stringify(vs.spec.http)}`);
+    ctx.expect(final.phase === 'Initialized', 'status Initialized', String(final.phase));
+    for (const want of ['deployment.apps/catalog-primary', 'service/catalog', 'service/catalog-primary', 'service/catalog-canary', 'destinationrule.networking.istio.io/catalog-primary', 'destinationrule.networking.istio.io/catalog-canary', 'virtualservice.networking.istio.io/catalog']) {
+      ctx.expect(objs.includes(want), `${want} generated`, objs.join(', '));
+    }
+    const [matched, rest] = vs.spec.http;
+    ctx.expect(
+      JSON.stringify(matched?.match) === JSON.stringify([{ sourceLabels: { app: 'webapp' } }]) && matched!.route.map((r) => `${r.destination.host}:${r.weight}`).join(',') === 'catalog-primary:100,catalog-canary:0' && rest?.route[0]?.weight === 100,
+      'a sourceLabels app=webapp route with primary 100 / canary 0, then primary 100',
+      JSON.stringify(vs.spec.http),
+    );
+    ctx.expect(catalog.spec.replicas === 0, 'catalog scaled to 0', String(catalog.spec.replicas));
+  });
+
+  s.step('17', 'New revision under steady load: Progressing 10..50, Promoting, Finalising, Succeeded; then every response is v2', async (ctx) => {
+    const load = new SteadyLoad(url, { headers }, 50);
+    try {
+      await ctx.lab(['apply', '-f', 'ch5/flagger/catalog-deployment-v2.yaml', ...NS]);
+      const { final, seen } = await followCanary(ctx, (v) => v.phase === 'Succeeded' || v.phase === 'Failed', scaled(12 * 45_000) + 20_000);
+      ctx.observe(`transitions: ${seen.join(' -> ')}`);
+      const events = (await ctx.labOut(['logs', 'deploy/flagger', '-n', 'istio-system'])).split('\n').map((l) => (l ? (JSON.parse(l) as { msg: string }).msg : ''));
+      const wanted = ['New revision detected! Scaling up catalog.istioinaction', 'Starting canary analysis for catalog.istioinaction', 'Advance catalog-release.istioinaction canary weight 10', 'Advance catalog-release.istioinaction canary weight 50', 'Copying catalog.istioinaction template spec to catalog-primary.istioinaction', 'Routing all traffic to primary', 'Promotion completed! Scaling down catalog.istioinaction'];
+      for (const w of wanted) ctx.expect(events.includes(w), `flagger log: "${w}"`, events.filter(Boolean).slice(-8).join(' | '));
+      ctx.expect(final.phase === 'Succeeded', 'status Succeeded', `${final.phase} (${seen.join(' -> ')})`);
+      for (const w of ['Progressing 10', 'Progressing 20', 'Progressing 30', 'Progressing 40', 'Progressing 50', 'Promoting 50', 'Finalising 0', 'Succeeded 0']) {
+        ctx.expect(seen.includes(w), `a "${w}" transition`, seen.join(' -> '));
+      }
+    } finally {
+      await load.stop();
+    }
+    const failed = load.results.filter((r) => r.status !== 200).length;
+    ctx.observe(`${load.results.length} requests during the rollout, ${failed} failed`);
+    const c = countVersions(await repeat(10, url, { headers }));
+    ctx.observe(`after promotion: v2 ${c.v2}/10`);
+    ctx.expect(failed === 0, 'no failed request during the rollout', String(failed));
+    ctx.expect(c.v2 === 10, 'every response v2', `v1 ${c.v1}, v2 ${c.v2}, other ${c.other}`);
+  });
+
+  s.step('18', 'A failing revision (the catalog\'s /blowup answers 500 for 75% of requests): checks fail up to the threshold, rollback, status Failed', async (ctx) => {
+    const load = new SteadyLoad(url, { headers }, 50);
+    let final: CanaryView;
+    let seen: string[];
+    try {
+      await ctx.lab(['apply', '-f', 'ch5/flagger/catalog-deployment-v1.yaml', ...NS]);
+      // The new revision's pod, then the book's failure injection sent to it.
+      let ip = '';
+      const deadline = Date.now() + 20_000;
+      while (!ip && Date.now() < deadline) {
+        const pods = JSON.parse(await ctx.labOut(['get', 'po', '-l', 'app=catalog', '-o', 'json', ...NS], true)) as { items: Array<{ status: { podIP?: string; ready?: boolean } }> };
+        ip = pods.items.find((p) => p.status.ready)?.status.podIP ?? '';
+        if (!ip) await new Promise((r) => setTimeout(r, 50));
+      }
+      ctx.expect(ip !== '', 'a ready canary pod', 'none');
+      const inject = await http(`http://${ip}:3000/blowup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"500","percentage":75}' });
+      ctx.expect(inject.status === 200, 'blowup accepted', `${inject.status} ${inject.body}`);
+      ({ final, seen } = await followCanary(ctx, (v) => v.phase === 'Failed' || v.phase === 'Succeeded', scaled(15 * 45_000) + 20_000));
+    } finally {
+      await load.stop();
+    }
+    const events = (await ctx.labOut(['logs', 'deploy/flagger', '-n', 'istio-system', '--tail', '12'])).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg);
+    const catalog = JSON.parse(await ctx.labOut(['get', 'deploy', 'catalog', '-o', 'json', ...NS], true)) as { spec: { replicas: number } };
+    ctx.observe(`transitions: ${seen.join(' -> ')}; failed checks ${final.failedChecks}`);
+    ctx.observe(`flagger: ${events.filter((e) => e.startsWith('Halt') || e.startsWith('Rolling') || e.startsWith('Canary failed')).slice(-3).join(' | ')}`);
+    ctx.expect(final.phase === 'Failed' && final.canaryWeight === 0, 'status Failed with weight 0', `${final.phase} ${final.canaryWeight}`);
+    ctx.expect((final.failedChecks ?? 0) >= 5, 'failed checks reached the threshold (5)', String(final.failedChecks));
+    ctx.expect(events.some((e) => e.startsWith('Rolling back catalog.istioinaction failed checks threshold reached')), 'a "Rolling back" event', events.join(' | '));
+    ctx.expect(catalog.spec.replicas === 0, 'the canary scaled to 0', String(catalog.spec.replicas));
+    const c = countVersions(await repeat(10, url, { headers }));
+    ctx.observe(`after rollback: v2 (the primary, the old version) ${c.v2}/10`);
+    ctx.expect(c.v2 === 10, 'every response from the primary (v2)', `v1 ${c.v1}, v2 ${c.v2}, other ${c.other}`);
+  });
+
+  s.step('19', 'Deleting the Canary removes what the controller generated', async (ctx) => {
+    await ctx.lab(['delete', 'canary', 'catalog-release', ...NS]);
+    const objs = await names(ctx, 'deploy,svc,dr,vs');
+    ctx.observe(objs.join(', '));
+    const generated = objs.filter((o) => /catalog-primary|catalog-canary|service\/catalog$|virtualservice.networking.istio.io\/catalog$/.test(o));
+    ctx.expect(generated.length === 0, 'no generated objects left', generated.join(', '));
+  });
 }

@@ -45,9 +45,6 @@ export function admit(documents: ApplyDocument[], defaultNamespace: string, curr
         }
       });
     }
-    if (obj.kind === 'Canary') {
-      warnings.push(`${doc.source.file}: document ${doc.source.index + 1} (Canary ${obj.metadata.name}): Warning: stored, but this version of the lab has no canary controller yet, so nothing acts on it`);
-    }
     objects.push(obj);
     sources.set(objectKey(obj.kind, obj.metadata.namespace, obj.metadata.name), doc.source);
   }

@@ -12,9 +12,11 @@ import { LabError } from '../shared/errors.js';
 import { parseSelector, selectorMatches } from '../shared/selector.js';
 import { StorePersistence } from '../store/persistence.js';
 import { ObjectStore, type WatchEvent } from '../store/store.js';
+import { CanaryController } from '../canary/controller.js';
 import { admit, type ApplyDocument } from './admission.js';
 import { DeploymentController } from './deployments.js';
 import { readJson, sendError, sendJson } from './http-util.js';
+import { flaggerLogFile } from './lab-home.js';
 import { applyMeshSettings, saveMeshConfig } from './mesh-config.js';
 import { PodManager } from './pods.js';
 import { PushController } from './push.js';
@@ -29,6 +31,8 @@ export interface ControlPlaneOptions {
   ingressPort: number;
   seed?: number;
   realExternal: boolean;
+  /** Canary durations are divided by this (45: a 45s analysis interval takes 1s). */
+  timeScale: number;
   log: (msg: string) => void;
 }
 
@@ -54,6 +58,7 @@ export class ControlPlane {
   readonly push: PushController;
   readonly pods: PodManager;
   readonly deployments: DeploymentController;
+  readonly canaries: CanaryController;
   private readonly persistence: StorePersistence;
   private mesh: MeshConfig;
   private server: Server | undefined;
@@ -75,6 +80,14 @@ export class ControlPlane {
       log: o.log,
     });
     this.deployments = new DeploymentController(this.store, this.pods, o.log);
+    this.canaries = new CanaryController({
+      store: this.store,
+      deployments: this.deployments,
+      push: this.push,
+      timeScale: o.timeScale,
+      logFile: flaggerLogFile(o.logDir),
+      log: o.log,
+    });
   }
 
   snapshot(): Snapshot {
@@ -107,6 +120,7 @@ export class ControlPlane {
     for (const d of all) void this.deployments.enqueue(d.namespace, d.name);
     const errors = await this.deployments.rolledOut(all);
     if (errors.length) this.o.log(`some workloads did not start: ${errors.join('; ')}`);
+    this.canaries.start();
   }
 
   private onChange(e: WatchEvent): void {
@@ -128,6 +142,7 @@ export class ControlPlane {
   }
 
   async stop(): Promise<void> {
+    this.canaries.stop();
     await this.pods.deleteAll().catch(() => undefined);
     await this.external?.stop();
     await this.o.runtime.shutdown();

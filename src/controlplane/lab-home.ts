@@ -15,6 +15,7 @@ export interface LabInfo {
   block: number;
   startedAt: string;
   seed?: number;
+  timeScale?: number;
 }
 
 export function labHome(): string {
@@ -28,6 +29,11 @@ export const paths = {
   logs: (home: string) => join(home, 'logs'),
   controlPlaneLog: (home: string) => join(home, 'controlplane.log'),
 };
+
+/** The canary controller's log, read by `lab logs deploy/flagger -n istio-system`. */
+export function flaggerLogFile(logDir: string): string {
+  return join(logDir, 'istio-system', 'flagger', 'flagger.log');
+}
 
 export function readLabInfo(home: string): LabInfo | undefined {
   const file = paths.info(home);

@@ -17,6 +17,7 @@ interface Options {
   seed?: number;
   realExternal?: boolean;
   set?: string[];
+  timeScale?: number;
 }
 
 const API_PORT = 15010;
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
     ingressPort: opts.ingressPort ?? 8080,
     seed: opts.seed,
     realExternal: opts.realExternal ?? false,
+    timeScale: opts.timeScale ?? 1,
     log,
   });
 
@@ -105,6 +107,7 @@ async function main(): Promise<void> {
     block: addresses.block,
     startedAt: new Date().toISOString(),
     seed: opts.seed,
+    timeScale: opts.timeScale ?? 1,
   });
   log(`control plane ready: api http://${addresses.controlPlaneHost}:${apiPort}, ingress 127.0.0.1:${opts.ingressPort ?? 8080}, runtime ${runtime.name}, addresses ${addresses.mode}`);
 }

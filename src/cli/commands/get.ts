@@ -167,20 +167,27 @@ async function watch(api: string, kind: string, ns: string, name: string | undef
   const res = await fetch(`${api}/watch?${new URLSearchParams({ kind, namespace: ns })}`);
   if (!res.body) return 1;
   const cols = columns(kind, false);
-  console.log(table(cols.headers, []));
+  // Rows come one at a time, so columns get fixed widths up front (kubectl does the same).
+  const widths = cols.headers.map((h) => Math.max(h.length, 16));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('');
+  console.log(line(cols.headers));
+  const last = new Map<string, string>();
   let buf = '';
   const decoder = new TextDecoder();
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
     buf += decoder.decode(chunk, { stream: true });
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
+      const text = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      const ev = JSON.parse(line) as { type: string; object: KubeObject };
+      const ev = JSON.parse(text) as { type: string; object: KubeObject };
       if (name && ev.object.metadata.name !== name) continue;
-      const widths = cols.headers.map((h) => h.length);
-      const row = cols.row(ev.object);
-      console.log(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(Math.max(widths[i]!, 20) + 1))).join(''));
+      if (ev.type === 'DELETED') continue;
+      const row = line(cols.row(ev.object));
+      const key = `${ev.object.metadata.namespace}/${ev.object.metadata.name}`;
+      if (last.get(key) === row) continue;
+      last.set(key, row);
+      console.log(row);
     }
   }
   return 0;

@@ -4,6 +4,7 @@ import { parse } from '../args.js';
 import { connect } from '../client.js';
 
 export const INSTALL_USAGE = `Usage: lab install --set meshConfig.outboundTrafficPolicy.mode=ALLOW_ANY|REGISTRY_ONLY [--set ...]
+       lab install flagger
 
 The lab's \`istioctl install --set ...\`: changes the mesh config of the running lab; every sidecar
 gets it without restarting workloads. (\`--set profile=demo\` is accepted and ignored.)`;
@@ -15,7 +16,12 @@ export async function install(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals[0] === 'flagger') {
-    throw new LabError('LAB_ERR_USAGE', 'the canary controller is not part of this version of the lab yet');
+    // The book's `helm install flagger ...`: the lab's canary controller is built into the control
+    // plane and always on; its log is `lab logs deploy/flagger -n istio-system`.
+    connect();
+    console.log('flagger: the canary controller is built into the lab and running (meshProvider istio, metrics from the sidecars)');
+    console.log('logs: lab logs deploy/flagger -n istio-system');
+    return 0;
   }
   const settings = (values.set as string[] | undefined) ?? [];
   if (settings.length === 0) throw new LabError('LAB_ERR_USAGE', INSTALL_USAGE);

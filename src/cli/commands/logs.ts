@@ -1,6 +1,6 @@
 import { existsSync, openSync, readSync, closeSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labHome, paths } from '../../controlplane/lab-home.js';
+import { flaggerLogFile, labHome, paths } from '../../controlplane/lab-home.js';
 import type { KubeObject } from '../../model/objects.js';
 import { LabError } from '../../shared/errors.js';
 import { intOption, parse } from '../args.js';
@@ -29,9 +29,17 @@ export async function logs(argv: string[]): Promise<number> {
   const target = positionals[0];
   if (!target) throw new LabError('LAB_ERR_USAGE', LOGS_USAGE);
   const ns = (values.namespace as string | undefined) ?? (target.startsWith('deploy/istio-ingressgateway') ? 'istio-system' : 'istioinaction');
+  const tail = values.tail === undefined ? -1 : intOption(values.tail as string, 'tail', 0);
+  if (/^(deploy\/|deployment\/)?flagger$/.test(target)) {
+    // The canary controller runs inside the control plane; this is its log.
+    const file = flaggerLogFile(paths.logs(labHome()));
+    const files = [{ pod: 'flagger', container: 'flagger', file }];
+    printFiles(files, tail, false);
+    if (values.follow) await follow(files.map((f) => ({ ...f, prefix: false })));
+    return 0;
+  }
   const pods = await podsFor(target, ns);
   if (pods.length === 0) throw new LabError('LAB_ERR_NOT_FOUND', `no pods found for ${target} in namespace ${ns}`);
-  const tail = values.tail === undefined ? -1 : intOption(values.tail as string, 'tail', 0);
   const files = pods.map((p) => {
     const containers = ((p.spec as { containers?: Array<{ name: string }> })?.containers ?? []).map((c) => c.name);
     const proxyOnly = containers[0] === 'istio-proxy';
@@ -43,6 +51,12 @@ export async function logs(argv: string[]): Promise<number> {
     return { pod: p.metadata.name, container, file: join(paths.logs(labHome()), ns, p.metadata.name, `${container}.log`) };
   });
   const prefix = files.length > 1;
+  printFiles(files, tail, prefix);
+  if (values.follow) await follow(files.map((f) => ({ ...f, prefix })));
+  return 0;
+}
+
+function printFiles(files: Array<{ pod: string; container: string; file: string }>, tail: number, prefix: boolean): void {
   for (const f of files) {
     const text = existsSync(f.file) ? readFileSync(f.file, 'utf8') : '';
     let lines = text.split('\n');
@@ -50,8 +64,6 @@ export async function logs(argv: string[]): Promise<number> {
     if (tail >= 0) lines = lines.slice(Math.max(0, lines.length - tail));
     for (const l of lines) console.log(prefix ? `[pod/${f.pod}/${f.container}] ${l}` : l);
   }
-  if (values.follow) await follow(files.map((f) => ({ ...f, prefix })));
-  return 0;
 }
 
 async function podsFor(target: string, ns: string): Promise<KubeObject[]> {
