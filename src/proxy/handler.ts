@@ -49,6 +49,8 @@ interface Exchange {
   cluster?: Cluster;
   endpoint?: Endpoint;
   done: boolean;
+  /** A local reply was sent: later upstream events (e.g. the reset after a timeout) change nothing. */
+  replied: boolean;
 }
 
 function addr(address: string | undefined, port: number | undefined): string | undefined {
@@ -76,6 +78,7 @@ export function createRequestHandler(state: ProxyState, listener: Listener) {
       rt,
       t0: performance.now(),
       done: false,
+      replied: false,
       record: {
         startTime,
         method: req.method ?? 'GET',
@@ -324,7 +327,7 @@ function forward(
   });
   upstream.on('error', (err: NodeJS.ErrnoException) => {
     if (timer) clearTimeout(timer);
-    if (ex.done) return;
+    if (ex.done || ex.replied) return;
     if (res.headersSent) {
       ex.record.responseFlags = 'UC';
       res.destroy();
@@ -377,7 +380,8 @@ function mirror(
 }
 
 function local(ex: Exchange, status: number, flags: string, details: string, body: string): void {
-  if (ex.done) return;
+  if (ex.done || ex.replied) return;
+  ex.replied = true;
   if (flags !== '-' || ex.record.responseFlags === '-') ex.record.responseFlags = flags;
   ex.record.responseCodeDetails = details;
   ex.record.responseCode = status;
