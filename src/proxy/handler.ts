@@ -3,7 +3,7 @@
  * Everything it decides comes from the immutable RuntimeTable; all it owns is the sockets.
  */
 import { randomUUID } from 'node:crypto';
-import { request, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Cluster, Endpoint, Listener } from '../model/table.js';
 import { parseClusterName, sniForCluster } from '../model/names.js';
@@ -51,6 +51,7 @@ interface Exchange {
   done: boolean;
   /** A local reply was sent: later upstream events (e.g. the reset after a timeout) change nothing. */
   replied: boolean;
+  upstream?: ClientRequest;
 }
 
 function addr(address: string | undefined, port: number | undefined): string | undefined {
@@ -94,9 +95,15 @@ export function createRequestHandler(state: ProxyState, listener: Listener) {
         downstreamLocalAddress: addr(req.socket.localAddress, req.socket.localPort),
       },
     };
-    req.on('data', (chunk: Buffer) => {
-      ex.record.bytesReceived += chunk.length;
-    });
+    // Body bytes: the declared length when there is one (no per-chunk callback on the hot path),
+    // else counted as the chunks go by.
+    const declared = req.headers['content-length'];
+    if (declared !== undefined) ex.record.bytesReceived = Number(declared) || 0;
+    else if (req.headers['transfer-encoding'] !== undefined) {
+      req.on('data', (chunk: Buffer) => {
+        ex.record.bytesReceived += chunk.length;
+      });
+    }
     res.on('close', () => finish(state, ex));
     route(state, ex);
   };
@@ -288,13 +295,7 @@ function forward(
     setHost: false,
     localAddress: sourceAddress(ex, target),
   });
-  upstream.on('socket', (socket) => {
-    const note = () => {
-      ex.record.upstreamLocalAddress = addr(socket.localAddress, socket.localPort);
-    };
-    if (socket.localPort) note();
-    else socket.once('connect', note);
-  });
+  ex.upstream = upstream;
   if (timeoutMs !== undefined) {
     timer = setTimeout(() => {
       upstream.destroy();
@@ -308,6 +309,7 @@ function forward(
       return;
     }
     const serviceTime = performance.now() - sentAt;
+    ex.record.upstreamLocalAddress = addr(ures.socket.localAddress, ures.socket.localPort);
     ex.record.upstreamServiceTimeMs = serviceTime;
     ex.record.responseCodeDetails = 'via_upstream';
     const out = endToEndHeaders(ures.headers);
@@ -316,9 +318,13 @@ function forward(
     applyHeaderOps(out, responseOps);
     res.writeHead(ures.statusCode ?? 502, out);
     ex.record.responseCode = ures.statusCode ?? 502;
-    ures.on('data', (chunk: Buffer) => {
-      ex.record.bytesSent += chunk.length;
-    });
+    const length = ures.headers['content-length'];
+    if (length !== undefined) ex.record.bytesSent = Number(length) || 0;
+    else {
+      ures.on('data', (chunk: Buffer) => {
+        ex.record.bytesSent += chunk.length;
+      });
+    }
     ures.on('error', () => {
       ex.record.responseFlags = 'UC';
       res.destroy();
@@ -338,9 +344,6 @@ function forward(
     else onConnectFailure(false);
   });
   // If the client goes away first, stop the upstream request too (Envoy's DC).
-  res.on('close', () => {
-    if (!res.writableFinished) upstream.destroy();
-  });
   if (req.readableEnded) upstream.end();
   else req.pipe(upstream);
 }
@@ -399,7 +402,8 @@ function finish(state: ProxyState, ex: Exchange): void {
   ex.done = true;
   ex.record.durationMs = performance.now() - ex.t0;
   if (!ex.res.writableFinished) {
-    // The client went away before the response completed.
+    // The client went away before the response completed (Envoy's DC): stop the upstream request too.
+    ex.upstream?.destroy();
     ex.record.responseFlags = ex.record.responseFlags === '-' ? 'DC' : `${ex.record.responseFlags},DC`;
     if (!ex.res.headersSent) ex.record.responseCode = 0;
   }
