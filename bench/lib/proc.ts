@@ -1,0 +1,187 @@
+/**
+ * Processes the benchmark starts, and what it reads about them from /proc: CPU time (utime+stime
+ * of /proc/<pid>/stat) and peak resident memory (VmHWM of /proc/<pid>/status). Every child is
+ * tracked so that an interrupted run still stops what it started.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+
+let clkTck = 100;
+try {
+  clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+} catch {
+  // getconf missing: Linux's USER_HZ is 100 everywhere we run.
+}
+
+/** User + system CPU seconds a process has used so far (0 if it is gone). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: fields start after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / clkTck;
+  } catch {
+    return 0;
+  }
+}
+
+function statusField(pid: number, field: string): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Peak resident set size in bytes (VmHWM). */
+export function peakRss(pid: number): number {
+  return statusField(pid, 'VmHWM');
+}
+
+/** Current resident set size in bytes (VmRSS). */
+export function currentRss(pid: number): number {
+  return statusField(pid, 'VmRSS');
+}
+
+/** The process and all its descendants (nginx's master and workers). */
+export function processTree(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parentOf.set(Number(d), Number(rest[1]));
+    } catch {
+      // exited while we looked
+    }
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) for (const [child, parent] of parentOf) if (parent === out[i]) out.push(child);
+  return out;
+}
+
+/** Every process currently running, with its command line (for finding a lab's proxies). */
+export function listProcesses(): Array<{ pid: number; cmdline: string[] }> {
+  const out: Array<{ pid: number; cmdline: string[] }> = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      out.push({ pid: Number(d), cmdline: readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').filter(Boolean) });
+    } catch {
+      // exited
+    }
+  }
+  return out;
+}
+
+export function processEnv(pid: number): Record<string, string> {
+  try {
+    const env: Record<string, string> = {};
+    for (const kv of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+      const i = kv.indexOf('=');
+      if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    return env;
+  } catch {
+    return {};
+  }
+}
+
+const children = new Set<ChildProcess>();
+
+/** Stops every child still running (on exit, Ctrl-C, or a crash of the benchmark). */
+export function killAllChildren(): void {
+  for (const c of children) {
+    if (c.exitCode === null && c.signalCode === null && c.pid) {
+      try {
+        process.kill(c.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  children.clear();
+}
+process.on('exit', killAllChildren);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    killAllChildren();
+    process.exit(130);
+  });
+}
+
+export interface Started {
+  child: ChildProcess;
+  pid: number;
+  /** Resolves with the exit code once the process is gone. */
+  exited: Promise<number | null>;
+}
+
+/** Starts a program with stdout/stderr going to `logFile` (the proxies' access logs land there). */
+export function start(command: string, args: string[], opts: { env?: Record<string, string>; logFile: string; cwd?: string }): Started {
+  const fd = openSync(opts.logFile, 'a');
+  const child = spawn(command, args, {
+    env: { ...process.env, ...opts.env },
+    cwd: opts.cwd,
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  children.add(child);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    });
+    child.once('error', () => {
+      children.delete(child);
+      resolve(null);
+    });
+  });
+  if (child.pid === undefined) throw new Error(`cannot start ${command}`);
+  return { child, pid: child.pid, exited };
+}
+
+export function track(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`. */
+export async function stop(p: Started | undefined, graceMs = 2000): Promise<void> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+  await p.exited;
+  clearTimeout(timer);
+}
+
+export function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>, died?: Started): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (died && (died.child.exitCode !== null || died.child.signalCode !== null)) throw new Error(`${what}: the process exited (code ${died.child.exitCode})`);
+    if (await check()) return;
+    await sleep(20);
+  }
+  throw new Error(`${what}: not ready after ${timeoutMs} ms`);
+}
+
+export function waitTcp(host: string, port: number, timeoutMs = 10_000, died?: Started): Promise<void> {
+  return waitFor(`${host}:${port}`, timeoutMs, () => tcpOpen(host, port), died);
+}
