@@ -31,6 +31,11 @@ export class PushCompiler {
   }
 
   compile(node: ProxyNode): ProxyTable {
+    return this.compileSerialized(node).table;
+  }
+
+  /** The table and its JSON, serialized once: the push sends the same bytes it hashed. */
+  compileSerialized(node: ProxyNode): { table: ProxyTable; json: string } {
     const s = this.snapshot;
     let body: Omit<ProxyTable, 'version'>;
     const base = { node: nodeInfo(node), hosts: s.hosts, telemetry: s.telemetry };
@@ -45,8 +50,11 @@ export class PushCompiler {
         clusters: { ...this.outboundClusters, ...buildInboundClusters(node) },
       };
     }
-    const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 12);
-    return { version, ...body };
+    const bodyJson = JSON.stringify(body);
+    const version = createHash('sha256').update(bodyJson).digest('hex').slice(0, 12);
+    // `{"version":...,` + the body's fields: the same object as `{ version, ...body }`, without a second stringify.
+    const json = `{"version":${JSON.stringify(version)},${bodyJson.slice(1)}`;
+    return { table: { version, ...body }, json };
   }
 }
 

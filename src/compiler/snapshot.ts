@@ -11,6 +11,8 @@ export type GatewayPortMapper = (serverPort: number) => { address: string; port:
  */
 export interface Snapshot {
   objects: KubeObject[];
+  /** The objects grouped by kind once, since every proxy's compile asks for them. */
+  byKind: Map<string, KubeObject[]>;
   registry: Registry;
   mesh: MeshConfig;
   /** Lab DNS for hosts outside the registry (the external stand-in). */
@@ -24,8 +26,15 @@ export function createSnapshot(
   mesh: MeshConfig,
   opts: Pick<Snapshot, 'hosts' | 'gatewayPorts'> & Partial<Pick<Snapshot, 'telemetry'>>,
 ): Snapshot {
+  const byKind = new Map<string, KubeObject[]>();
+  for (const o of objects) {
+    const list = byKind.get(o.kind);
+    if (list) list.push(o);
+    else byKind.set(o.kind, [o]);
+  }
   return {
     objects,
+    byKind,
     registry: buildRegistry(objects),
     mesh,
     hosts: opts.hosts,
@@ -35,7 +44,7 @@ export function createSnapshot(
 }
 
 export function ofKind(snapshot: Snapshot, kind: string): KubeObject[] {
-  return snapshot.objects.filter((o) => o.kind === kind);
+  return snapshot.byKind.get(kind) ?? [];
 }
 
 /** What the compiler needs to know about one proxy. */

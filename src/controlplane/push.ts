@@ -106,10 +106,10 @@ export class PushController {
     const work: Promise<void>[] = [];
     let updated = 0;
     for (const p of this.proxies.values()) {
-      const table = compiler.compile(p.node);
+      const { table, json } = compiler.compileSerialized(p.node);
       if (table.version === p.version) continue;
       updated++;
-      work.push(this.send(p, table));
+      work.push(this.send(p, json));
     }
     await Promise.all(work);
     this.stats.pushes++;
@@ -117,12 +117,12 @@ export class PushController {
     this.stats.lastProxiesUpdated = updated;
   }
 
-  private async send(p: ProxyHandle, table: ProxyTable): Promise<void> {
+  private async send(p: ProxyHandle, json: string): Promise<void> {
     try {
       const res = await fetch(`${p.adminUrl}/config`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(table),
+        body: json,
         signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
       });
       const body = (await res.json()) as { version?: string; errors?: string[]; error?: string };

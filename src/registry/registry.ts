@@ -93,8 +93,39 @@ function podEndpoint(pod: PodView, containerPort: number): Endpoint {
   return { address: pod.ip, port: bound, pod: pod.name, workload: pod.workload, namespace: pod.namespace, labels: pod.labels };
 }
 
+/**
+ * Ready pods by namespace and by each `key=value` label, so a selector only looks at the pods that
+ * carry its rarest label (linear in pods + services instead of their product).
+ */
+class PodIndex {
+  private readonly byNsLabel = new Map<string, PodView[]>();
+
+  constructor(pods: PodView[]) {
+    for (const p of pods) {
+      for (const [k, v] of Object.entries(p.labels)) {
+        const key = `${p.namespace}\u0000${k}=${v}`;
+        const list = this.byNsLabel.get(key);
+        if (list) list.push(p);
+        else this.byNsLabel.set(key, [p]);
+      }
+    }
+  }
+
+  select(namespace: string, selector: Record<string, string> | undefined): PodView[] {
+    if (!selector || Object.keys(selector).length === 0) return [];
+    let smallest: PodView[] | undefined;
+    for (const [k, v] of Object.entries(selector)) {
+      const list = this.byNsLabel.get(`${namespace}\u0000${k}=${v}`);
+      if (!list) return [];
+      if (!smallest || list.length < smallest.length) smallest = list;
+    }
+    return smallest!.filter((p) => labelsMatch(selector, p.labels));
+  }
+}
+
 export function buildRegistry(objects: KubeObject[]): Registry {
   const pods = readyPods(objects);
+  const index = new PodIndex(pods);
   const services: RegistryService[] = [];
 
   for (const o of objects) {
@@ -108,7 +139,7 @@ export function buildRegistry(objects: KubeObject[]): Registry {
       targetPort: p.targetPort ?? p.port,
     }));
     const endpoints = new Map<number, Endpoint[]>();
-    const selected = pods.filter((p) => p.namespace === ns && labelsMatch(spec.selector, p.labels));
+    const selected = index.select(ns, spec.selector);
     for (const port of ports) {
       const eps: Endpoint[] = [];
       for (const pod of selected) {

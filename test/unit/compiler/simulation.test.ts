@@ -413,3 +413,14 @@ spec:
     expect(simulate(table, { authority: 'api.internal.example:80', port: 80 })).toMatchObject({ cluster: 'outbound|80|b|api.internal.example', endpoints: ['127.9.0.2:80'] });
   });
 });
+
+describe('serialized tables', () => {
+  it('the pushed JSON is exactly the table (version included)', async () => {
+    const { PushCompiler } = await import('../../../src/compiler/compile.js');
+    const { createSnapshot } = await import('../../../src/compiler/snapshot.js');
+    const { DEFAULT_MESH_CONFIG } = await import('../../../src/model/specs.js');
+    const snap = createSnapshot([...services, ...pods, ...destRule], DEFAULT_MESH_CONFIG, { hosts: {}, gatewayPorts: () => undefined });
+    const { table, json } = new PushCompiler(snap).compileSerialized(webapp);
+    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(table)));
+  });
+});
