@@ -3,6 +3,7 @@
  * stopped after it. Rows of one run share one upstream process; runs are interleaved (every row
  * once, then every row again), so drift of a noisy machine spreads over all rows alike.
  */
+import { PROXY_NODE_FLAGS } from '../src/proxy/node-flags.js';
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -97,7 +98,7 @@ const forwardProxyGet = (authority: string) =>
 
 async function startProxy(ctx: RunContext, name: string, ip: string, table: (adminPort: number) => ProxyTable, listen: Addr): Promise<Started> {
   const adminPort = await freePort(ip);
-  const p = start(process.execPath, [PROXY_MAIN], {
+  const p = start(process.execPath, [...PROXY_NODE_FLAGS, PROXY_MAIN], {
     env: {
       LAB_ADMIN_HOST: ip,
       LAB_ADMIN_PORT: String(adminPort),

@@ -8,6 +8,7 @@
  *   decide     one routing decision (src/router/decide.ts) for a random one of the N hosts
  *   proxy RSS  a real proxy process serving that table (VmRSS after the push)
  */
+import { PROXY_NODE_FLAGS } from '../src/proxy/node-flags.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PushCompiler } from '../src/compiler/compile.js';
@@ -97,7 +98,7 @@ function decideNs(table: ProxyTable, hosts: string[], iterations: number): numbe
 async function proxyMemory(table: ProxyTable, dir: string): Promise<{ rss: number; peak: number }> {
   const ip = '127.250.1.9';
   const adminPort = await freePort(ip);
-  const p = start(process.execPath, [PROXY_MAIN], { env: { LAB_ADMIN_HOST: ip, LAB_ADMIN_PORT: String(adminPort) }, logFile: join(dir, 'scale-proxy.log') });
+  const p = start(process.execPath, [...PROXY_NODE_FLAGS, PROXY_MAIN], { env: { LAB_ADMIN_HOST: ip, LAB_ADMIN_PORT: String(adminPort) }, logFile: join(dir, 'scale-proxy.log') });
   try {
     await waitTcp(ip, adminPort, 10_000, p);
     // Its own loopback listener port, so the table binds without clashing with anything.

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROXY_NODE_FLAGS } from '../../proxy/node-flags.js';
 import { LabError } from '../../shared/errors.js';
 import type { ContainerExit, ContainerLaunch, PodLaunch, Runtime, RunningPod } from '../types.js';
 
@@ -39,7 +40,8 @@ class LocalPod implements RunningPod {
   private startContainer(c: ContainerLaunch): void {
     mkdirSync(dirname(c.logFile), { recursive: true });
     const fd = openSync(c.logFile, 'a');
-    const child = spawn(process.execPath, [entryPointFor(c.program)], {
+    const flags = c.program === 'proxy' ? PROXY_NODE_FLAGS : [];
+    const child = spawn(process.execPath, [...flags, entryPointFor(c.program)], {
       env: { ...minimalEnv(), ...c.env, LAB_EXIT_ON_STDIN_CLOSE: '1' },
       stdio: ['pipe', fd, fd],
     });
