@@ -3,7 +3,7 @@
  * unchanged table is not pushed again.
  */
 import { createHash } from 'node:crypto';
-import type { Cluster, NodeInfo, ProxyTable } from '../model/table.js';
+import type { Cluster, NodeInfo, ProxyTable, RouteConfiguration } from '../model/table.js';
 import { buildClusters } from './clusters.js';
 import { buildGatewayTableParts } from './gateway.js';
 import { buildInboundClusters, buildSidecarListeners, buildSidecarRouteConfigs } from './sidecar.js';
@@ -25,6 +25,12 @@ export function nodeInfo(node: ProxyNode): NodeInfo {
 /** Compiles every proxy of a push; the outbound clusters are shared, built once. */
 export class PushCompiler {
   private readonly outboundClusters: Record<string, Cluster>;
+  /**
+   * Sidecars with the same namespace and labels (replicas of one Deployment) get the same
+   * route configurations: built once per push.
+   */
+  private readonly routeConfigCache = new Map<string, { value: Record<string, RouteConfiguration>; json: string }>();
+  private clustersInner: string | undefined;
 
   constructor(private readonly snapshot: Snapshot) {
     this.outboundClusters = buildClusters(snapshot);
@@ -34,27 +40,59 @@ export class PushCompiler {
     return this.compileSerialized(node).table;
   }
 
-  /** The table and its JSON, serialized once: the push sends the same bytes it hashed. */
+  private sidecarRouteConfigs(node: ProxyNode): { value: Record<string, RouteConfiguration>; json: string } {
+    const key = `${node.namespace}\u0000${JSON.stringify(node.labels)}\u0000${node.inbound.map((i) => i.port).join(',')}`;
+    let rc = this.routeConfigCache.get(key);
+    if (!rc) {
+      const value = buildSidecarRouteConfigs(this.snapshot, node);
+      rc = { value, json: JSON.stringify(value) };
+      this.routeConfigCache.set(key, rc);
+    }
+    return rc;
+  }
+
+  /** The outbound clusters' JSON without its braces, so per-proxy (inbound) clusters can be appended. */
+  private get outboundClustersInner(): string {
+    this.clustersInner ??= JSON.stringify(this.outboundClusters).slice(1, -1);
+    return this.clustersInner;
+  }
+
+  /**
+   * The table and its JSON. The shared parts (clusters, a workload's route configurations) are
+   * serialized once per push and spliced in, and the push sends the same bytes that were hashed.
+   */
   compileSerialized(node: ProxyNode): { table: ProxyTable; json: string } {
     const s = this.snapshot;
-    let body: Omit<ProxyTable, 'version'>;
-    const base = { node: nodeInfo(node), hosts: s.hosts, telemetry: s.telemetry };
+    const info = nodeInfo(node);
+    let listeners: ProxyTable['listeners'];
+    let routeConfigs: ProxyTable['routeConfigs'];
+    let routeConfigsJson: string;
+    let clusters: ProxyTable['clusters'];
+    let clustersJson: string;
     if (node.role === 'gateway') {
-      const { listeners, routeConfigs } = buildGatewayTableParts(s, node);
-      body = { ...base, listeners, routeConfigs, clusters: this.outboundClusters };
+      const parts = buildGatewayTableParts(s, node);
+      listeners = parts.listeners;
+      routeConfigs = parts.routeConfigs;
+      routeConfigsJson = JSON.stringify(routeConfigs);
+      clusters = this.outboundClusters;
+      clustersJson = `{${this.outboundClustersInner}}`;
     } else {
-      body = {
-        ...base,
-        listeners: buildSidecarListeners(node),
-        routeConfigs: buildSidecarRouteConfigs(s, node),
-        clusters: { ...this.outboundClusters, ...buildInboundClusters(node) },
-      };
+      listeners = buildSidecarListeners(node);
+      const rc = this.sidecarRouteConfigs(node);
+      routeConfigs = rc.value;
+      routeConfigsJson = rc.json;
+      const inbound = buildInboundClusters(node);
+      clusters = { ...this.outboundClusters, ...inbound };
+      const inboundInner = JSON.stringify(inbound).slice(1, -1);
+      // Inbound cluster names never collide with outbound ones (`inbound|...` vs `outbound|...`).
+      clustersJson = `{${[this.outboundClustersInner, inboundInner].filter(Boolean).join(',')}}`;
     }
-    const bodyJson = JSON.stringify(body);
+    const bodyJson =
+      `{"node":${JSON.stringify(info)},"hosts":${JSON.stringify(s.hosts)},"telemetry":${JSON.stringify(s.telemetry)},` +
+      `"listeners":${JSON.stringify(listeners)},"routeConfigs":${routeConfigsJson},"clusters":${clustersJson}}`;
     const version = createHash('sha256').update(bodyJson).digest('hex').slice(0, 12);
-    // `{"version":...,` + the body's fields: the same object as `{ version, ...body }`, without a second stringify.
     const json = `{"version":${JSON.stringify(version)},${bodyJson.slice(1)}`;
-    return { table: { version, ...body }, json };
+    return { table: { version, node: info, hosts: s.hosts, telemetry: s.telemetry, listeners, routeConfigs, clusters }, json };
   }
 }
 

@@ -4,6 +4,7 @@
  * (coalescing, like istiod's debounce but without a fixed delay). `converged()` resolves once every
  * proxy serves a table built from a snapshot taken after the call.
  */
+import { Agent, request } from 'node:http';
 import { PushCompiler } from '../compiler/compile.js';
 import type { ProxyNode, Snapshot } from '../compiler/snapshot.js';
 import type { ProxyTable } from '../model/table.js';
@@ -25,6 +26,24 @@ export interface PushStats {
 
 const PUSH_TIMEOUT_MS = 10_000;
 
+function postJson(url: string, body: string, agent: Agent): Promise<{ status: number; body: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: u.hostname, port: Number(u.port), path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(PUSH_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${PUSH_TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 export class PushController {
   private readonly proxies = new Map<string, ProxyHandle>();
   private running: Promise<void> | undefined;
@@ -33,6 +52,8 @@ export class PushController {
   private completed = 0;
   private waiters: Array<{ gen: number; resolve: () => void }> = [];
   readonly stats: PushStats = { pushes: 0, lastPushMs: 0, lastProxiesUpdated: 0 };
+  /** Keep-alive connections to the proxies' admin endpoints: a push is one request per proxy. */
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
 
   constructor(
     private readonly snapshot: () => Snapshot,
@@ -119,14 +140,9 @@ export class PushController {
 
   private async send(p: ProxyHandle, json: string): Promise<void> {
     try {
-      const res = await fetch(`${p.adminUrl}/config`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: json,
-        signal: AbortSignal.timeout(PUSH_TIMEOUT_MS),
-      });
-      const body = (await res.json()) as { version?: string; errors?: string[]; error?: string };
-      if (!res.ok) throw new Error(body.error ?? body.errors?.join('; ') ?? `HTTP ${res.status}`);
+      const res = await postJson(`${p.adminUrl}/config`, json, this.agent);
+      const body = JSON.parse(res.body) as { version?: string; errors?: string[]; error?: string };
+      if (res.status !== 200) throw new Error(body.error ?? body.errors?.join('; ') ?? `HTTP ${res.status}`);
       p.version = body.version;
       p.lastError = body.errors?.length ? body.errors.join('; ') : undefined;
       if (p.lastError) this.log(`proxy ${p.key}: ${p.lastError}`);
