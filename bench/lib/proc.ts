@@ -3,9 +3,9 @@
  * of /proc/<pid>/stat) and peak resident memory (VmHWM of /proc/<pid>/status). Every child is
  * tracked so that an interrupted run still stops what it started.
  */
+import { tcpOpen } from '../../src/shared/probes.js';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 
 let clkTck = 100;
 try {
@@ -159,16 +159,6 @@ export async function stop(p: Started | undefined, graceMs = 2000): Promise<void
   clearTimeout(timer);
 }
 
-export function tcpOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

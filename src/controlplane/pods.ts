@@ -3,7 +3,6 @@
  * the push controller, and report readiness in the Pod's status (which is what puts the pod into
  * Service endpoints). A container that crashes is restarted, as the kubelet would.
  */
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { ProxyNode } from '../compiler/snapshot.js';
 import type { KubeObject } from '../model/objects.js';
@@ -12,6 +11,7 @@ import { AddressPlan, type PodAddresses } from '../runtime/addresses.js';
 import { programForImage } from '../runtime/images.js';
 import type { ContainerLaunch, Runtime, RunningPod } from '../runtime/types.js';
 import type { ObjectStore } from '../store/store.js';
+import { httpOk, tcpOpen } from '../shared/probes.js';
 import type { PushController } from './push.js';
 
 export interface PodManagerOptions {
@@ -244,29 +244,4 @@ async function waitUntil(deadline: number, probe: () => Promise<boolean>, failur
     wait = Math.min(200, wait * 2);
   }
   throw new Error(`${failure} within ${READY_TIMEOUT_MS / 1000}s`);
-}
-
-async function httpOk(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    await res.arrayBuffer();
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
-
-function tcpOpen(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-    s.setTimeout(1000, () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
 }
