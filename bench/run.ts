@@ -151,7 +151,8 @@ function telemetryMarkdown(derived: Derived[], micro: TelemetryCost[] | undefine
   const off = g('sidecar-off');
   const sidecarCpu = on?.cpuPer1000AtMax?.median;
   const microTable = micro
-    ? `In process (TelemetrySink fed a sidecar's completion record; log lines batched to /dev/null), per request:
+    ? `In process (the proxy's TelemetrySink fed a sidecar's completion record; each log line written to a
+file with its own write(2), as at low load), per request:
 
 ${markdownTable(
   ['telemetry', 'µs per request', 'CPU-s per 1000 req', sidecarCpu ? 'share of the sidecar at max load' : ''],
@@ -161,9 +162,16 @@ ${markdownTable(
     : '';
   if (!on?.cpuPer1000 || !nolog?.cpuPer1000 || !off?.cpuPer1000) return microTable ? `## Telemetry cost\n\n${microTable}` : '';
   const pct = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(0)}%`;
+  const m = (s: Spread | undefined) => s?.median ?? NaN;
+  const diff = (a: Derived, b: Derived) => [
+    `${num(m(a.cpuPer1000) - m(b.cpuPer1000), 3)} (${pct(m(a.cpuPer1000), m(b.cpuPer1000))})`,
+    `${num(m(a.cpuPer1000AtMax) - m(b.cpuPer1000AtMax), 3)} (${pct(m(a.cpuPer1000AtMax), m(b.cpuPer1000AtMax))})`,
+    num(m(a.p50) - m(b.p50), 3),
+    num(m(b.rps) - m(a.rps), 0),
+  ];
   const rows = [
-    ['access log', num(on.cpuPer1000.median - nolog.cpuPer1000.median, 3), pct(on.cpuPer1000.median, nolog.cpuPer1000.median), num((on.p50?.median ?? NaN) - (nolog.p50?.median ?? NaN), 3), num((nolog.rps?.median ?? NaN) - (on.rps?.median ?? NaN), 0)],
-    ['metrics', num(nolog.cpuPer1000.median - off.cpuPer1000.median, 3), pct(nolog.cpuPer1000.median, off.cpuPer1000.median), num((nolog.p50?.median ?? NaN) - (off.p50?.median ?? NaN), 3), num((off.rps?.median ?? NaN) - (nolog.rps?.median ?? NaN), 0)],
+    ['access log', ...diff(on, nolog)],
+    ['metrics', ...diff(nolog, off)],
   ];
   return `## Telemetry cost
 
@@ -171,7 +179,7 @@ ${microTable}
 End to end (differences of the medians of the three sidecar rows; on this shared 2-core machine
 differences this small are within run-to-run noise, so read them together with the table above):
 
-${markdownTable(['feature', 'CPU-s per 1000 req at 1000 req/s', 'CPU share', 'p50 ms', 'max req/s lost'], rows)}
+${markdownTable(['feature', 'CPU-s per 1000 req at 1000 req/s', 'CPU-s per 1000 req at max', 'p50 ms', 'max req/s lost'], rows)}
 `;
 }
 
