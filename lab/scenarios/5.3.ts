@@ -118,7 +118,11 @@ function canarySteps(s: Scenario, run: LabRun, url: string, headers: Record<stri
     const load = new SteadyLoad(url, { headers }, 50);
     try {
       await ctx.lab(['apply', '-f', 'ch5/flagger/catalog-deployment-v2.yaml', ...NS]);
-      const { final, seen } = await followCanary(ctx, (v) => v.phase === 'Succeeded' || v.phase === 'Failed', scaled(12 * 45_000) + 20_000);
+      // The controller notices the new revision at its next tick; only then can it finish.
+      const started = await followCanary(ctx, (v) => v.phase === 'Progressing', scaled(2 * 45_000) + 20_000);
+      const rest = await followCanary(ctx, (v) => v.phase === 'Succeeded' || v.phase === 'Failed', scaled(12 * 45_000) + 20_000);
+      const final = rest.final;
+      const seen = [...started.seen, ...rest.seen.filter((x, i) => i > 0 || x !== started.seen[started.seen.length - 1])];
       ctx.observe(`transitions: ${seen.join(' -> ')}`);
       const events = (await ctx.labOut(['logs', 'deploy/flagger', '-n', 'istio-system'])).split('\n').map((l) => (l ? (JSON.parse(l) as { msg: string }).msg : ''));
       const wanted = ['New revision detected! Scaling up catalog.istioinaction', 'Starting canary analysis for catalog.istioinaction', 'Advance catalog-release.istioinaction canary weight 10', 'Advance catalog-release.istioinaction canary weight 50', 'Copying catalog.istioinaction template spec to catalog-primary.istioinaction', 'Routing all traffic to primary', 'Promotion completed! Scaling down catalog.istioinaction'];
@@ -144,6 +148,10 @@ function canarySteps(s: Scenario, run: LabRun, url: string, headers: Record<stri
     let seen: string[];
     try {
       await ctx.lab(['apply', '-f', 'ch5/flagger/catalog-deployment-v1.yaml', ...NS]);
+      // Until the controller's next tick the status still says Succeeded (step 17's); wait for it to
+      // pick up the new revision first.
+      const started = await followCanary(ctx, (v) => v.phase === 'Progressing', scaled(2 * 45_000) + 20_000);
+      ctx.expect(started.final.phase === 'Progressing', 'the new revision detected (Progressing)', String(started.final.phase));
       // The new revision's pod, then the book's failure injection sent to it.
       let ip = '';
       const deadline = Date.now() + 20_000;
