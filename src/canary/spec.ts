@@ -3,7 +3,7 @@
  * analysis interval 60s, threshold 1, maxWeight 100, metric interval 1m, progress deadline 600s.
  */
 import type { KubeObject } from '../model/objects.js';
-import { parseDuration } from '../shared/duration.js';
+import { parseGoDuration as parseDuration } from '../config/duration.js';
 
 export interface MetricCheck {
   name: string;

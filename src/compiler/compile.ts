@@ -95,7 +95,3 @@ export class PushCompiler {
     return { table: { version, node: info, hosts: s.hosts, telemetry: s.telemetry, listeners, routeConfigs, clusters }, json };
   }
 }
-
-export function compileProxyTable(snapshot: Snapshot, node: ProxyNode): ProxyTable {
-  return new PushCompiler(snapshot).compile(node);
-}

@@ -8,7 +8,7 @@ import { CLUSTER_DOMAIN, inboundClusterName, outboundClusterName, resolveShortHo
 import type { SidecarSpec, VirtualServiceSpec } from '../model/specs.js';
 import type { Cluster, Listener, Route, RouteConfiguration, VirtualHost } from '../model/table.js';
 import { subsetMatch, type RegistryService } from '../registry/registry.js';
-import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER } from './clusters.js';
+import { PASSTHROUGH_CLUSTER } from './clusters.js';
 import { ofKind, type ProxyNode, type Snapshot } from './snapshot.js';
 import { buildVirtualServiceRoutes, vsGateways } from './virtual-service.js';
 
@@ -157,4 +157,3 @@ export function buildInboundClusters(node: ProxyNode): Record<string, Cluster> {
   return out;
 }
 
-export { BLACKHOLE_CLUSTER };

@@ -9,7 +9,7 @@ import type { KubeObject } from '../model/objects.js';
 import { outboundClusterName, resolveShortHost } from '../model/names.js';
 import type { Destination, HTTPMatchRequest, HTTPRoute, VirtualServiceSpec } from '../model/specs.js';
 import type { HeaderMatch, MirrorPolicy, Route, RouteMatch, WeightedCluster } from '../model/table.js';
-import { parseDuration } from '../shared/duration.js';
+import { parseGoDuration as parseDuration } from '../config/duration.js';
 import { subsetMatch } from '../registry/registry.js';
 import type { Snapshot } from './snapshot.js';
 

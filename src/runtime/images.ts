@@ -28,5 +28,3 @@ export function programForImage(image: string, where: string): string {
   }
   return program;
 }
-
-export const SERVICE_PROGRAMS = ['catalog', 'webapp', 'forum', 'external'] as const;
