@@ -385,13 +385,11 @@ function mirror(
 function local(ex: Exchange, status: number, flags: string, details: string, body: string): void {
   if (ex.done || ex.replied) return;
   ex.replied = true;
-  if (flags !== '-' || ex.record.responseFlags === '-') ex.record.responseFlags = flags;
+  ex.record.responseFlags = flags;
   ex.record.responseCodeDetails = details;
   ex.record.responseCode = status;
-  if (flags !== '-' && details !== 'direct_response') {
-    // Failures before an upstream answered have no upstream host to show.
-    if (flags === 'NR' || flags === 'NC' || flags === 'UH') ex.record.upstreamHost = undefined;
-  }
+  // No upstream was chosen for these, so there is no upstream host to show.
+  if (flags === 'NR' || flags === 'NC' || flags === 'UH') ex.record.upstreamHost = undefined;
   ex.record.bytesSent = sendLocalReply(ex.res, status, body);
   // Drain a request body nobody will read, so the connection can be reused.
   ex.req.resume();
