@@ -38,11 +38,8 @@ function describeSource(p: ProblemLocation & { namespace?: string }): string {
   return s;
 }
 
-/**
- * An invalid manifest: `toString()` gives
- * `ch5/bad.yaml: document 2 (VirtualService catalog-vs): spec.http[0].route[0].destination.host: required field is missing`.
- */
-export class ConfigError implements ProblemLocation {
+/** The location fields both problems carry, copied once. */
+abstract class Problem implements ProblemLocation {
   file: string;
   index: number;
   item?: number;
@@ -52,10 +49,8 @@ export class ConfigError implements ProblemLocation {
   message: string;
   line?: number;
   column?: number;
-  /** `LAB_ERR_UNKNOWN_KIND` for kinds/apiVersions the lab does not serve, else `LAB_ERR_INVALID_MANIFEST`. */
-  code: LabErrorCode;
 
-  constructor(loc: ProblemLocation, message: string, code: LabErrorCode = 'LAB_ERR_INVALID_MANIFEST') {
+  constructor(loc: ProblemLocation, message: string) {
     this.file = loc.file;
     this.index = loc.index;
     if (loc.item !== undefined) this.item = loc.item;
@@ -65,10 +60,23 @@ export class ConfigError implements ProblemLocation {
     this.message = message;
     if (loc.line !== undefined) this.line = loc.line;
     if (loc.column !== undefined) this.column = loc.column;
+  }
+}
+
+/**
+ * An invalid manifest: `toString()` gives
+ * `ch5/bad.yaml: document 2 (VirtualService catalog-vs): spec.http[0].route[0].destination.host: required field is missing`.
+ */
+export class ConfigError extends Problem {
+  /** `LAB_ERR_UNKNOWN_KIND` for kinds/apiVersions the lab does not serve, else `LAB_ERR_INVALID_MANIFEST`. */
+  code: LabErrorCode;
+
+  constructor(loc: ProblemLocation, message: string, code: LabErrorCode = 'LAB_ERR_INVALID_MANIFEST') {
+    super(loc, message);
     this.code = code;
   }
 
-  toString(): string {
+  override toString(): string {
     return `${describeSource(this)}: ${this.path ? `${this.path}: ` : ''}${this.message}`;
   }
 }
@@ -79,35 +87,18 @@ export class ConfigError implements ProblemLocation {
  * `ch5/vs.yaml: document 1 (VirtualService catalog): Warning [IST0101] spec.http[0].route[0].destination: Referenced host+subset in destinationrule not found: "catalog+version-v3"`
  * or, for an object with no file, `VirtualService istioinaction/catalog: Warning [IST0101] ...`.
  */
-export class ConfigWarning implements ProblemLocation {
-  file: string;
-  index: number;
-  item?: number;
-  kind: string;
-  name: string;
-  path: string;
-  message: string;
-  line?: number;
-  column?: number;
+export class ConfigWarning extends Problem {
   code?: string;
   /** Namespace of the object, for analyzers that report on stored objects (no file). */
   namespace?: string;
 
   constructor(loc: ProblemLocation & { namespace?: string }, message: string, code?: string) {
-    this.file = loc.file;
-    this.index = loc.index;
-    if (loc.item !== undefined) this.item = loc.item;
-    this.kind = loc.kind;
-    this.name = loc.name;
-    this.path = loc.path;
-    this.message = message;
-    if (loc.line !== undefined) this.line = loc.line;
-    if (loc.column !== undefined) this.column = loc.column;
+    super(loc, message);
     if (code !== undefined) this.code = code;
     if (loc.namespace !== undefined) this.namespace = loc.namespace;
   }
 
-  toString(): string {
+  override toString(): string {
     const tag = this.code ? `Warning [${this.code}]` : 'Warning';
     return `${describeSource(this)}: ${tag} ${this.path ? `${this.path}: ` : ''}${this.message}`;
   }

@@ -6,36 +6,30 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestLab, waitFor } from '../helpers/lab.js';
 
-/** PIDs of processes whose environment names this LAB_HOME (Linux /proc). */
-function processesOf(home: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if (!cmd.includes('dist/')) continue;
-      const env = readFileSync(`/proc/${d}/environ`, 'utf8');
-      if (env.includes(`LAB_HOME=${home}`) || readFileSync(`/proc/${d}/environ`, 'utf8').includes(home)) pids.push(Number(d));
-    } catch {
-      // gone, or not ours
-    }
-  }
-  return pids;
-}
-
-function childrenOf(pid: number): number[] {
+/** PIDs in /proc for which `test` holds (processes that vanish mid-scan are skipped). */
+function pidsWhere(test: (pid: string) => boolean): number[] {
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) out.push(Number(d));
+      if (test(d)) out.push(Number(d));
     } catch {
-      // gone
+      // gone, or not ours
     }
   }
   return out;
+}
+
+/** Processes of this lab: built programs whose environment names its LAB_HOME. */
+function processesOf(home: string): number[] {
+  return pidsWhere((d) => readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('dist/') && readFileSync(`/proc/${d}/environ`, 'utf8').includes(home));
+}
+
+function childrenOf(pid: number): number[] {
+  return pidsWhere((d) => {
+    const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+  });
 }
 
 function alive(pid: number): boolean {
