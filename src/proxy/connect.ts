@@ -5,38 +5,40 @@
  * and an access log line. Other listeners do not tunnel.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { Listener } from '../model/table.js';
 import { canonicalAuthority } from '../router/authority.js';
 import { decide } from '../router/decide.js';
 import type { ProxyState } from './handler.js';
+import type { RequestHead } from './http1/parse.js';
+import type { ConnectionInfo } from './http1/server.js';
 import { isLoopback, resolveTarget } from './resolve.js';
 import type { AccessLogRecord } from './telemetry/access-log.js';
 
-function refuse(socket: Duplex, status: number, text: string): void {
+function refuse(socket: Socket, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-length: 0\r\nconnection: close\r\nserver: istio-envoy\r\n\r\n`);
+  // Read (and drop) what the client still sends so its close is seen and the socket freed.
+  socket.resume();
 }
 
 export function createConnectHandler(state: ProxyState, listener: Listener) {
-  return function onConnect(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  return function onConnect(req: RequestHead, socket: Socket, head: Buffer, info: ConnectionInfo): void {
     const t0 = performance.now();
     const rt = state.current;
     const record: AccessLogRecord = {
       startTime: Date.now(),
       method: 'CONNECT',
       path: '-',
-      protocol: `HTTP/${req.httpVersion}`,
+      protocol: `HTTP/1.${req.minor}`,
       responseCode: 0,
       responseFlags: '-',
       bytesReceived: 0,
       bytesSent: 0,
       durationMs: 0,
-      authority: req.url,
-      requestId: (req.headers['x-request-id'] as string | undefined) ?? randomUUID(),
+      authority: req.target,
+      requestId: req.headers['x-request-id'] ?? randomUUID(),
       userAgent: req.headers['user-agent'],
-      downstreamRemoteAddress: `${(socket as Socket).remoteAddress}:${(socket as Socket).remotePort}`,
+      downstreamRemoteAddress: `${info.remoteAddress}:${info.remotePort}`,
     };
     const done = (status: number, flags: string, details: string, route?: string, cluster?: string) => {
       record.responseCode = status;
@@ -51,7 +53,7 @@ export function createConnectHandler(state: ProxyState, listener: Listener) {
       refuse(socket, 405, 'Method Not Allowed');
       return done(405, '-', 'connect_not_allowed');
     }
-    const canon = canonicalAuthority(req.url ?? '', 443);
+    const canon = canonicalAuthority(req.target, 443);
     if (!canon) {
       refuse(socket, 400, 'Bad Request');
       return done(400, 'DPE', 'invalid_authority');

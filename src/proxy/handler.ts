@@ -1,9 +1,9 @@
 /**
  * The request path: route by the current table, forward to one endpoint, mirror, and report.
- * Everything it decides comes from the immutable RuntimeTable; all it owns is the sockets.
+ * Everything it decides comes from the immutable RuntimeTable; all it owns is the sockets, through
+ * the HTTP/1.1 engine in ./http1.
  */
 import { randomUUID } from 'node:crypto';
-import { request, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Cluster, Endpoint, Listener } from '../model/table.js';
 import { parseClusterName, sniForCluster } from '../model/names.js';
@@ -11,16 +11,19 @@ import { decide } from '../router/decide.js';
 import { rewritePath } from '../router/rewrite.js';
 import type { Random } from '../router/random.js';
 import type { RouteRequest } from '../router/request.js';
-import { endToEndHeaders } from './hop-headers.js';
+import { endToEndHeaders, endToEndResponseHeaders } from './hop-headers.js';
+import type { UpstreamFailure, UpstreamPool, UpstreamRequest } from './http1/client.js';
+import type { ResponseHead } from './http1/parse.js';
+import type { ResponseFraming, ServerExchange } from './http1/server.js';
+import { headerLines, isSafeHeaderValue, type HeaderMap } from './http1/wire.js';
 import { LOCAL_REPLY_BODY, sendLocalReply } from './local-reply.js';
-import { MirrorSender, shadowAuthority } from './mirror.js';
+import { MirrorSender, shadowAuthority, type MirrorCopy } from './mirror.js';
 import { decodePeer, PEER_METADATA, PEER_METADATA_ID, REQUESTED_SERVER_NAME, type PeerInfo } from './peer-metadata.js';
-import { countHostHeaders, outboundTarget } from './outbound-target.js';
+import { outboundTarget } from './outbound-target.js';
 import { isLoopback, resolveTarget, type Target } from './resolve.js';
 import type { RuntimeTable } from './runtime-table.js';
 import type { TelemetrySink } from './telemetry-sink.js';
 import type { AccessLogRecord } from './telemetry/access-log.js';
-import type { UpstreamPool } from './upstream-pool.js';
 
 export interface ProxyState {
   current: RuntimeTable | undefined;
@@ -32,6 +35,8 @@ export interface ProxyState {
   allowExternal: boolean;
 }
 
+type HeaderOps = { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] } | undefined;
+
 /** Headers the inbound side consumes and must not hand to the app. */
 const INBOUND_STRIP = new Set([PEER_METADATA, PEER_METADATA_ID, REQUESTED_SERVER_NAME]);
 /** Default mesh retry policy: 2 retries on connect failure (Istio's `connect-failure,...`). */
@@ -39,8 +44,7 @@ const CONNECT_RETRIES = 2;
 
 /** Per-request state, filled as the request goes and handed to telemetry at the end. */
 interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
+  sx: ServerExchange;
   listener: Listener;
   rt: RuntimeTable;
   t0: number;
@@ -51,7 +55,8 @@ interface Exchange {
   done: boolean;
   /** A local reply was sent: later upstream events (e.g. the reset after a timeout) change nothing. */
   replied: boolean;
-  upstream?: ClientRequest;
+  upstream?: UpstreamRequest;
+  mirrors?: MirrorCopy[];
 }
 
 function addr(address: string | undefined, port: number | undefined): string | undefined {
@@ -59,66 +64,52 @@ function addr(address: string | undefined, port: number | undefined): string | u
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(',') : v;
-}
-
 export function createRequestHandler(state: ProxyState, listener: Listener) {
-  return function handle(req: IncomingMessage, res: ServerResponse): void {
+  return function handle(sx: ServerExchange): void {
     const rt = state.current;
     if (!rt) {
-      sendLocalReply(res, 503, 'proxy has no configuration yet');
+      sendLocalReply(sx, 503, 'proxy has no configuration yet');
       return;
     }
-    const startTime = Date.now();
+    const head = sx.head;
     const ex: Exchange = {
-      req,
-      res,
+      sx,
       listener,
       rt,
       t0: performance.now(),
       done: false,
       replied: false,
       record: {
-        startTime,
-        method: req.method ?? 'GET',
-        path: req.url ?? '/',
-        protocol: `HTTP/${req.httpVersion}`,
+        startTime: Date.now(),
+        method: head.method,
+        path: head.target,
+        protocol: head.minor === 1 ? 'HTTP/1.1' : 'HTTP/1.0',
         responseCode: 0,
         responseFlags: '-',
         bytesReceived: 0,
         bytesSent: 0,
         durationMs: 0,
-        userAgent: header(req, 'user-agent'),
-        authority: header(req, 'host'),
-        downstreamLocalAddress: addr(req.socket.localAddress, req.socket.localPort),
+        userAgent: head.headers['user-agent'],
+        authority: head.headers.host,
+        downstreamLocalAddress: addr(sx.info.localAddress, sx.info.localPort),
       },
     };
-    // Body bytes: the declared length when there is one (no per-chunk callback on the hot path),
-    // else counted as the chunks go by.
-    const declared = req.headers['content-length'];
-    if (declared !== undefined) ex.record.bytesReceived = Number(declared) || 0;
-    else if (req.headers['transfer-encoding'] !== undefined) {
-      req.on('data', (chunk: Buffer) => {
-        ex.record.bytesReceived += chunk.length;
-      });
-    }
-    res.on('close', () => finish(state, ex));
+    sx.onClose = (completed) => finish(state, ex, completed);
     route(state, ex);
   };
 }
 
 function route(state: ProxyState, ex: Exchange): void {
-  const { req, listener, rt } = ex;
-  let authority = header(req, 'host') ?? '';
-  let path = req.url ?? '/';
+  const { sx, listener, rt } = ex;
+  const h = sx.head.headers;
+  let authority = h.host ?? '';
+  let path = sx.head.target;
   let port = listener.port;
   let rcName = listener.routeConfig;
 
   let upstreamHostHeader = authority;
   if (listener.direction === 'outbound') {
-    const target = outboundTarget(path, req.rawHeaders);
+    const target = outboundTarget(path, h.host, sx.head.hostCount);
     if (!target.ok) return local(ex, 400, 'DPE', 'invalid_authority', `bad request: ${target.reason}`);
     path = target.path;
     ex.record.path = path;
@@ -127,7 +118,7 @@ function route(state: ProxyState, ex: Exchange): void {
     upstreamHostHeader = target.hostHeader;
     ex.record.authority = target.hostHeader;
     rcName = rt.routeConfigs.has(String(port)) ? String(port) : '*';
-  } else if (countHostHeaders(req.rawHeaders) > 1) {
+  } else if (sx.head.hostCount > 1) {
     return local(ex, 400, 'DPE', 'duplicate_host_header', 'bad request: duplicate Host headers');
   }
 
@@ -135,27 +126,26 @@ function route(state: ProxyState, ex: Exchange): void {
   if (!rc) return local(ex, 404, 'NR', 'route_not_found', '');
 
   // Identity and tracing headers, as Envoy's connection manager sets them.
-  let requestId = header(req, 'x-request-id');
-  if (!requestId) requestId = randomUUID();
+  const requestId = h['x-request-id'] || randomUUID();
   ex.record.requestId = requestId;
-  let xff = header(req, 'x-forwarded-for');
+  let xff = h['x-forwarded-for'];
+  const info = sx.info;
   if (listener.direction === 'gateway') {
-    const remote = req.socket.remoteAddress ?? '';
-    xff = xff ? `${xff},${remote}` : remote;
-    ex.record.downstreamRemoteAddress = addr(req.socket.remoteAddress, req.socket.remotePort);
+    xff = xff ? `${xff},${info.remoteAddress}` : info.remoteAddress;
+    ex.record.downstreamRemoteAddress = addr(info.remoteAddress, info.remotePort);
   } else {
     // Sidecars trust the edge's XFF: Envoy reports the last address with port 0.
     const last = xff?.split(',').pop()?.trim();
-    ex.record.downstreamRemoteAddress = last ? `${last}:0` : addr(req.socket.remoteAddress, req.socket.remotePort);
+    ex.record.downstreamRemoteAddress = last ? `${last}:0` : addr(info.remoteAddress, info.remotePort);
   }
   ex.record.xForwardedFor = xff;
 
   if (listener.direction === 'inbound') {
-    ex.peer = decodePeer(req.headers[PEER_METADATA]);
-    ex.record.requestedServerName = header(req, REQUESTED_SERVER_NAME);
+    ex.peer = decodePeer(h[PEER_METADATA]);
+    ex.record.requestedServerName = h[REQUESTED_SERVER_NAME];
   }
 
-  const rreq: RouteRequest = { authority, path, method: req.method ?? 'GET', scheme: 'http', headers: req.headers, port };
+  const rreq: RouteRequest = { authority, path, method: sx.head.method, scheme: 'http', headers: h, port };
   const d = decide(rc, rreq, state.rng);
   if (d.kind === 'no_route') return local(ex, 404, 'NR', 'route_not_found', '');
   ex.record.routeName = d.routeName;
@@ -173,9 +163,10 @@ function route(state: ProxyState, ex: Exchange): void {
   ex.cluster = cluster;
   ex.record.upstreamCluster = cluster.name;
 
-  const headers = endToEndHeaders(req.headers, listener.direction === 'inbound' ? INBOUND_STRIP : undefined);
-  const upstreamAuthority = d.action.rewriteAuthority ?? upstreamHostHeader;
-  headers.host = upstreamAuthority;
+  const headers = endToEndHeaders(h, listener.direction === 'inbound' ? INBOUND_STRIP : undefined);
+  // The proxy answered `100 Continue` itself (Envoy's default); the upstream gets no Expect.
+  if (sx.head.expectContinue) delete headers.expect;
+  headers.host = d.action.rewriteAuthority ?? upstreamHostHeader;
   headers['x-request-id'] = requestId;
   if (xff) headers['x-forwarded-for'] = xff;
   if (listener.direction === 'gateway') headers['x-forwarded-proto'] = 'http';
@@ -197,33 +188,41 @@ function route(state: ProxyState, ex: Exchange): void {
     }
   }
 
+  const framing = sx.head.framing.kind;
+  const bodyless = framing === 'none';
+  if (framing === 'chunked') headers['transfer-encoding'] = 'chunked';
+  const headText = `${sx.head.method} ${upstreamPath} HTTP/1.1\r\n${headerLines(headers)}\r\n`;
+  // Mirrors are started once, before the first attempt, so a retried request is mirrored once.
+  for (const m of d.mirrors) {
+    const copy = mirror(state, ex, m, upstreamPath, headers, d.action.timeoutMs);
+    if (copy) (ex.mirrors ??= []).push(copy);
+  }
+
   const send = (target: Target, endpoint: Endpoint | undefined, attempt: number) => {
     if (!state.allowExternal && !isLoopback(target.address)) {
       return local(ex, 502, '-', 'lab_refused_non_loopback_destination', 'the lab only sends traffic to loopback addresses');
     }
     ex.endpoint = endpoint;
     ex.record.upstreamHost = addr(target.address, target.port);
-    forward(state, ex, target, upstreamPath, headers, d.action.timeoutMs, d.action.responseHeaders, attempt, (retryable) => {
-      if (retryable && attempt < CONNECT_RETRIES && !hasBody(req)) {
+    forward(state, ex, target, headText, bodyless, d.action.timeoutMs, d.action.responseHeaders, (kind) => {
+      if ((kind === 'connect' || kind === 'reset') && attempt < CONNECT_RETRIES && bodyless) {
         const next = pickTarget(state, ex, cluster, rcluster.balancer, authority, port);
         if (next) {
           void Promise.resolve(next).then((t) => (t ? send(t.target, t.endpoint, attempt + 1) : local(ex, 503, 'UF', 'upstream_reset_before_response_started{connection_failure}', LOCAL_REPLY_BODY.UF!)));
           return;
         }
       }
+      if (kind === 'protocol') return local(ex, 502, 'UPE', 'upstream_reset_before_response_started{protocol_error}', LOCAL_REPLY_BODY.UPE!);
       const flags = attempt > 0 ? 'URX,UF' : 'UF';
       local(ex, 503, flags, 'upstream_reset_before_response_started{connection_failure}', LOCAL_REPLY_BODY.UF!);
     });
-    for (const m of d.mirrors) mirror(state, ex, m, upstreamPath, headers, d.action.timeoutMs);
   };
 
   const picked = pickTarget(state, ex, cluster, rcluster.balancer, authority, port);
   if (!picked) return local(ex, 503, 'UH', 'no_healthy_upstream', LOCAL_REPLY_BODY.UH!);
   if (picked instanceof Promise) {
-    // Resolution is async only for passthrough/DNS clusters; hold the body until we know where to send it.
-    req.pause();
+    // Resolution is async only for passthrough/DNS clusters; the body waits in the exchange (bounded).
     void picked.then((t) => {
-      req.resume();
       if (!t) return local(ex, 503, 'DF', 'dns_resolution_failed', LOCAL_REPLY_BODY.DF!);
       send(t.target, t.endpoint, 0);
     });
@@ -255,18 +254,15 @@ function pickTarget(
   return { target: { address: ep.address, port: ep.port }, endpoint: ep };
 }
 
-function hasBody(req: IncomingMessage): boolean {
-  const len = req.headers['content-length'];
-  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
-function applyHeaderOps(headers: OutgoingHttpHeaders, ops: { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] } | undefined): void {
+/** VirtualService header operations; values that could split a header line are dropped. */
+function applyHeaderOps(headers: HeaderMap, ops: HeaderOps): void {
   if (!ops) return;
-  for (const [k, v] of Object.entries(ops.set ?? {})) headers[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(ops.set ?? {})) if (isSafeHeaderValue(v)) headers[k.toLowerCase()] = v;
   for (const [k, v] of Object.entries(ops.add ?? {})) {
+    if (!isSafeHeaderValue(v)) continue;
     const name = k.toLowerCase();
     const prev = headers[name];
-    headers[name] = prev === undefined ? v : ([] as string[]).concat(prev as string | string[], v).map(String);
+    headers[name] = prev === undefined ? v : [...(typeof prev === 'string' ? [prev] : prev), v];
   }
   for (const k of ops.remove ?? []) delete headers[k.toLowerCase()];
 }
@@ -275,77 +271,86 @@ function forward(
   state: ProxyState,
   ex: Exchange,
   target: Target,
-  path: string,
-  headers: OutgoingHttpHeaders,
+  headText: string,
+  bodyless: boolean,
   timeoutMs: number | undefined,
-  responseOps: { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] } | undefined,
-  attempt: number,
-  onConnectFailure: (retryable: boolean) => void,
+  responseOps: HeaderOps,
+  onFailure: (kind: UpstreamFailure) => void,
 ): void {
-  const { req, res } = ex;
+  const { sx } = ex;
   const sentAt = performance.now();
   let timer: NodeJS.Timeout | undefined;
-  const upstream = request({
-    host: target.address,
-    port: target.port,
-    method: req.method,
-    path,
-    headers,
-    agent: state.pool.get(target.address, target.port),
-    setHost: false,
-    localAddress: sourceAddress(ex, target),
-  });
+  const upstream: UpstreamRequest = state.pool.request(
+    { address: target.address, port: target.port, localAddress: sourceAddress(ex, target) },
+    headText,
+    sx.head.method,
+    bodyless,
+    {
+      head: (h: ResponseHead, localAddr) => {
+        if (timer) clearTimeout(timer);
+        if (ex.done || ex.replied) {
+          upstream.abort();
+          return 'raw';
+        }
+        const serviceTime = performance.now() - sentAt;
+        ex.record.upstreamLocalAddress = addr(localAddr.address, localAddr.port);
+        ex.record.upstreamServiceTimeMs = serviceTime;
+        ex.record.responseCodeDetails = 'via_upstream';
+        ex.record.responseCode = h.status;
+        const out = endToEndResponseHeaders(h.headers);
+        out['x-envoy-upstream-service-time'] = String(Math.floor(serviceTime));
+        if (ex.listener.direction === 'gateway' || ex.listener.direction === 'inbound') out['server'] = 'istio-envoy';
+        applyHeaderOps(out, responseOps);
+        let framing: ResponseFraming = h.framing.kind;
+        let mode: 'raw' | 'decoded' = 'raw';
+        // An HTTP/1.0 client cannot take chunks: it gets the payload, delimited by the close.
+        if (framing === 'chunked' && !sx.canChunk) {
+          framing = 'close';
+          mode = 'decoded';
+        }
+        sx.writeHead(h.status, headerLines(out), framing);
+        return mode;
+      },
+      data: (chunk) => {
+        if (!sx.write(chunk)) upstream.pause();
+      },
+      end: () => sx.end(),
+      error: (kind) => {
+        if (timer) clearTimeout(timer);
+        if (ex.done || ex.replied) return;
+        if (sx.headersSent) {
+          ex.record.responseFlags = 'UC';
+          sx.destroy();
+          return;
+        }
+        onFailure(kind);
+      },
+    },
+  );
   ex.upstream = upstream;
+  sx.onDrain = () => upstream.resume();
   if (timeoutMs !== undefined) {
     timer = setTimeout(() => {
-      upstream.destroy();
+      upstream.abort();
       local(ex, 504, 'UT', 'response_timeout', LOCAL_REPLY_BODY.UT!);
     }, timeoutMs);
   }
-  upstream.on('response', (ures) => {
-    if (timer) clearTimeout(timer);
-    if (ex.done || res.headersSent) {
-      ures.resume();
-      return;
-    }
-    const serviceTime = performance.now() - sentAt;
-    ex.record.upstreamLocalAddress = addr(ures.socket.localAddress, ures.socket.localPort);
-    ex.record.upstreamServiceTimeMs = serviceTime;
-    ex.record.responseCodeDetails = 'via_upstream';
-    const out = endToEndHeaders(ures.headers);
-    out['x-envoy-upstream-service-time'] = String(Math.floor(serviceTime));
-    if (ex.listener.direction === 'gateway' || ex.listener.direction === 'inbound') out['server'] = 'istio-envoy';
-    applyHeaderOps(out, responseOps);
-    res.writeHead(ures.statusCode ?? 502, out);
-    ex.record.responseCode = ures.statusCode ?? 502;
-    const length = ures.headers['content-length'];
-    if (length !== undefined) ex.record.bytesSent = Number(length) || 0;
-    else {
-      ures.on('data', (chunk: Buffer) => {
-        ex.record.bytesSent += chunk.length;
-      });
-    }
-    ures.on('error', () => {
-      ex.record.responseFlags = 'UC';
-      res.destroy();
-    });
-    ures.pipe(res);
+  if (bodyless) {
+    for (const m of ex.mirrors ?? []) m.end();
+    return;
+  }
+  const mirrors = ex.mirrors;
+  upstream.onDrain = () => sx.resumeBody();
+  sx.readBody({
+    data(chunk) {
+      if (!upstream.write(chunk)) sx.pauseBody();
+      if (mirrors) for (const m of mirrors) m.write(chunk);
+    },
+    end() {
+      upstream.end();
+      if (mirrors) for (const m of mirrors) m.end();
+    },
   });
-  upstream.on('error', (err: NodeJS.ErrnoException) => {
-    if (timer) clearTimeout(timer);
-    if (ex.done || ex.replied) return;
-    if (res.headersSent) {
-      ex.record.responseFlags = 'UC';
-      res.destroy();
-      return;
-    }
-    const refused = err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET' || err.code === 'EHOSTUNREACH' || err.code === 'EADDRNOTAVAIL';
-    if (refused && attempt >= 0) onConnectFailure(true);
-    else onConnectFailure(false);
-  });
-  // If the client goes away first, stop the upstream request too (Envoy's DC).
-  if (req.readableEnded) upstream.end();
-  else req.pipe(upstream);
 }
 
 /**
@@ -359,27 +364,20 @@ function sourceAddress(ex: Exchange, target: Target): string | undefined {
   return ex.listener.direction === 'inbound' ? '127.0.0.6' : ip;
 }
 
-function mirror(
-  state: ProxyState,
-  ex: Exchange,
-  m: string,
-  path: string,
-  headers: OutgoingHttpHeaders,
-  timeoutMs: number | undefined,
-): void {
+function mirror(state: ProxyState, ex: Exchange, m: string, path: string, headers: HeaderMap, timeoutMs: number | undefined): MirrorCopy | undefined {
   const rc = ex.rt.clusters.get(m);
   // A mirror cluster that does not exist is skipped silently, like Envoy.
-  if (!rc) return;
+  if (!rc) return undefined;
   const ep = rc.balancer.pick();
-  if (!ep) return;
-  const copyHeaders: OutgoingHttpHeaders = { ...headers };
+  if (!ep) return undefined;
+  const copyHeaders: HeaderMap = { ...headers };
   copyHeaders.host = shadowAuthority(String(headers.host ?? ''));
   const own = ex.rt.table.node.ip;
   copyHeaders['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']},${own}` : own;
   copyHeaders['x-envoy-internal'] = 'true';
   const sni = sniForCluster(m);
   if (sni) copyHeaders[REQUESTED_SERVER_NAME] = sni;
-  state.mirrors.send(ex.req, { address: ep.address, port: ep.port }, path, copyHeaders, timeoutMs);
+  return state.mirrors.send({ address: ep.address, port: ep.port }, ex.sx.head.method, path, copyHeaders, timeoutMs);
 }
 
 function local(ex: Exchange, status: number, flags: string, details: string, body: string): void {
@@ -390,24 +388,31 @@ function local(ex: Exchange, status: number, flags: string, details: string, bod
   ex.record.responseCode = status;
   // No upstream was chosen for these, so there is no upstream host to show.
   if (flags === 'NR' || flags === 'NC' || flags === 'UH') ex.record.upstreamHost = undefined;
-  ex.record.bytesSent = sendLocalReply(ex.res, status, body);
-  // Drain a request body nobody will read, so the connection can be reused.
-  ex.req.resume();
+  // Copies whose body will never be read in full are dropped; complete ones go on.
+  if (!ex.sx.bodyDone) for (const m of ex.mirrors ?? []) m.abort();
+  ex.record.bytesSent = sendLocalReply(ex.sx, status, body);
 }
 
-function finish(state: ProxyState, ex: Exchange): void {
+function finish(state: ProxyState, ex: Exchange, completed: boolean): void {
   if (ex.done) return;
   ex.done = true;
-  ex.record.durationMs = performance.now() - ex.t0;
-  if (!ex.res.writableFinished) {
+  const { sx, record } = ex;
+  record.durationMs = performance.now() - ex.t0;
+  const framing = sx.head.framing;
+  record.bytesReceived = framing.kind === 'length' ? framing.length : sx.bodyBytes;
+  if (ex.upstream && !ex.replied) record.bytesSent = ex.upstream.payloadBytes;
+  if (!completed) {
     // The client went away before the response completed (Envoy's DC): stop the upstream request too.
-    ex.upstream?.destroy();
-    ex.record.responseFlags = ex.record.responseFlags === '-' ? 'DC' : `${ex.record.responseFlags},DC`;
-    if (!ex.res.headersSent) ex.record.responseCode = 0;
+    ex.upstream?.abort();
+    for (const m of ex.mirrors ?? []) if (!sx.bodyDone) m.abort();
+    const flag = sx.protocolError ? 'DPE' : 'DC';
+    if (sx.protocolError) record.responseCodeDetails = sx.protocolError;
+    record.responseFlags = record.responseFlags === '-' ? flag : `${record.responseFlags},${flag}`;
+    if (!sx.headersSent) record.responseCode = 0;
   }
   const reporter = ex.listener.direction === 'inbound' ? 'destination' : 'source';
   state.telemetry.complete(ex.rt.table.node, {
-    record: ex.record,
+    record,
     reporter,
     peer: ex.peer,
     cluster: ex.cluster,

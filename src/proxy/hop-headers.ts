@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { HeaderMap } from './http1/wire.js';
 
 /** Connection-level headers a proxy must not forward (RFC 9110 7.6.1), plus the forward-proxy ones. */
 const HOP_BY_HOP = new Set([
@@ -14,15 +14,30 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
-/** Copies end-to-end headers; names listed in `Connection` are dropped too. */
-export function endToEndHeaders(headers: IncomingHttpHeaders, drop?: ReadonlySet<string>): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  const conn = headers.connection;
-  const listed = conn ? new Set(conn.toLowerCase().split(',').map((s) => s.trim())) : undefined;
+function connectionListed(connection: string | undefined): Set<string> | undefined {
+  return connection ? new Set(connection.toLowerCase().split(',').map((s) => s.trim())) : undefined;
+}
+
+/** Copies end-to-end request headers; names listed in `Connection` are dropped too. */
+export function endToEndHeaders(headers: Readonly<Record<string, string>>, drop?: ReadonlySet<string>): HeaderMap {
+  const out: HeaderMap = {};
+  const listed = connectionListed(headers.connection);
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || listed?.has(name) || drop?.has(name)) continue;
-    const v = headers[name];
-    if (v !== undefined) out[name] = v;
+    out[name] = headers[name]!;
+  }
+  return out;
+}
+
+/** The same for a response's header list, which keeps repeated fields (set-cookie) apart. */
+export function endToEndResponseHeaders(headers: ReadonlyArray<readonly [string, string]>): HeaderMap {
+  const out: HeaderMap = {};
+  let listed: Set<string> | undefined;
+  for (const [name, value] of headers) if (name === 'connection') listed = connectionListed(value);
+  for (const [name, value] of headers) {
+    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    const prev = out[name];
+    out[name] = prev === undefined ? value : typeof prev === 'string' ? [prev, value] : [...prev, value];
   }
   return out;
 }

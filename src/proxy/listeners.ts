@@ -2,17 +2,17 @@
  * Keeps the set of bound sockets equal to the table's listeners: opens the new ones, closes the
  * removed ones, keeps the rest (and their connections) untouched across pushes.
  */
-import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Listener } from '../model/table.js';
 import { createConnectHandler } from './connect.js';
 import { createRequestHandler, type ProxyState } from './handler.js';
+import type { HttpParseError } from './http1/parse.js';
+import { Http1Server, type ConnectionInfo } from './http1/server.js';
 import { formatAccessLog } from './telemetry/access-log.js';
 
 interface Bound {
   key: string;
   listener: Listener;
-  server: Server;
+  server: Http1Server;
 }
 
 function keyOf(l: Listener): string {
@@ -54,27 +54,18 @@ export class ListenerManager {
     await Promise.all(all.map((b) => closeServer(b.server)));
   }
 
-  private open(l: Listener): Promise<Server> {
-    const server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, createRequestHandler(this.state, l));
-    server.on('connect', createConnectHandler(this.state, l));
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(l, err, socket));
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: l.bindAddress, port: l.bindPort }, () => {
-        server.off('error', reject);
-        resolve(server);
-      });
+  private async open(l: Listener): Promise<Http1Server> {
+    const server = new Http1Server({
+      request: createRequestHandler(this.state, l),
+      connect: createConnectHandler(this.state, l),
+      protocolError: (err, info, bytesSent) => this.logProtocolError(err, info, bytesSent),
     });
+    await server.listen(l.bindAddress, l.bindPort);
+    return server;
   }
 
-  /** Malformed HTTP: 400 and an access log line with Envoy's DPE flag, then close. */
-  private onClientError(_l: Listener, err: NodeJS.ErrnoException, socket: Socket): void {
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const body = 'Bad Request';
-    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\nconnection: close\r\nserver: istio-envoy\r\n\r\n${body}`);
+  /** Malformed HTTP was answered with 4xx and the connection closed: Envoy logs it with DPE. */
+  private logProtocolError(err: HttpParseError, info: ConnectionInfo, bytesSent: number): void {
     if (!this.state.telemetry.accessLog) return;
     this.state.telemetry.log(
       formatAccessLog({
@@ -82,14 +73,14 @@ export class ListenerManager {
         method: '-',
         path: '-',
         protocol: '-',
-        responseCode: 400,
+        responseCode: err.status,
         responseFlags: 'DPE',
-        responseCodeDetails: 'http1.codec_error',
+        responseCodeDetails: err.details,
         bytesReceived: 0,
-        bytesSent: body.length,
+        bytesSent,
         durationMs: 0,
-        downstreamLocalAddress: `${socket.localAddress}:${socket.localPort}`,
-        downstreamRemoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
+        downstreamLocalAddress: `${info.localAddress}:${info.localPort}`,
+        downstreamRemoteAddress: `${info.remoteAddress}:${info.remotePort}`,
         routeName: undefined,
         upstreamCluster: undefined,
         authority: undefined,
@@ -98,10 +89,6 @@ export class ListenerManager {
   }
 }
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    // Idle keep-alive connections would hold close() open; in-flight requests still finish.
-    server.closeIdleConnections();
-  });
+function closeServer(server: Http1Server): Promise<void> {
+  return server.close();
 }

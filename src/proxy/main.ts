@@ -5,13 +5,16 @@
  *   LAB_REAL_EXTERNAL=1               allow passthrough to real hosts (default: loopback only)
  *   LAB_EXIT_ON_STDIN_CLOSE=1         exit when the parent goes away (no orphans after a crash)
  */
+import { AsyncFdWriter } from './log-writer.js';
 import { Proxy } from './proxy.js';
 
 const host = process.env.LAB_ADMIN_HOST ?? '127.0.0.1';
 const port = Number(process.env.LAB_ADMIN_PORT ?? 15000);
 const seed = process.env.LAB_PROXY_SEED ? Number(process.env.LAB_PROXY_SEED) : undefined;
 
+const accessLog = new AsyncFdWriter(1);
 const proxy = new Proxy({
+  write: accessLog.write,
   adminHost: host,
   adminPort: port,
   seed,
@@ -26,6 +29,7 @@ async function shutdown(): Promise<void> {
   const hard = setTimeout(() => process.exit(0), 2000);
   hard.unref();
   await proxy.stop().catch(() => undefined);
+  await accessLog.drain();
   process.exit(0);
 }
 

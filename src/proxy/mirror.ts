@@ -4,8 +4,8 @@
  * waits for it: the copy's response is discarded, its errors are swallowed, and it is bounded in
  * number, buffered bytes and time so a slow or dead mirror cannot grow memory or delay anyone.
  */
-import { request, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import type { UpstreamPool } from './upstream-pool.js';
+import type { UpstreamPool, UpstreamRequest } from './http1/client.js';
+import { headerLines, type HeaderMap } from './http1/wire.js';
 
 export const MAX_OUTSTANDING_MIRRORS = 128;
 const MAX_BUFFERED_BYTES = 1 << 20;
@@ -22,6 +22,13 @@ export function shadowAuthority(authority: string): string {
   return `${authority.slice(0, colon)}-shadow${authority.slice(colon)}`;
 }
 
+/** The body of the original request is fed to its copy as it arrives. */
+export interface MirrorCopy {
+  write(chunk: Buffer): void;
+  end(): void;
+  abort(): void;
+}
+
 export class MirrorSender {
   private outstanding = 0;
   /** Copies not sent because the bound was reached. */
@@ -34,62 +41,55 @@ export class MirrorSender {
     return this.outstanding;
   }
 
-  /**
-   * Starts a copy of `req` (whose body may still be streaming) to `target`. Returns at once.
-   */
-  send(
-    req: IncomingMessage,
-    target: { address: string; port: number },
-    path: string,
-    headers: OutgoingHttpHeaders,
-    timeoutMs: number | undefined,
-  ): void {
+  /** Starts a copy to `target`; its body (if any) follows through the returned handle. */
+  send(target: { address: string; port: number }, method: string, path: string, headers: HeaderMap, timeoutMs: number | undefined): MirrorCopy | undefined {
     if (this.outstanding >= MAX_OUTSTANDING_MIRRORS) {
       this.dropped++;
-      return;
+      return undefined;
     }
     this.outstanding++;
     this.sent++;
     let done = false;
+    let ended = false;
+    let buffered = 0;
+    let timer: NodeJS.Timeout | undefined;
     const finish = () => {
       if (done) return;
       done = true;
+      clearTimeout(timer);
       this.outstanding--;
     };
-    const copy = request({
-      host: target.address,
-      port: target.port,
-      method: req.method,
-      path,
-      headers,
-      agent: this.pool.get(target.address, target.port),
-      setHost: false,
+    const bodyless = headers['content-length'] === undefined && headers['transfer-encoding'] === undefined;
+    const head = `${method} ${path} HTTP/1.1\r\n${headerLines(headers)}\r\n`;
+    const copy: UpstreamRequest = this.pool.request(target, head, method, bodyless, {
+      head: () => 'raw',
+      data: () => {},
+      end: finish,
+      error: finish,
     });
-    copy.setTimeout(timeoutMs ?? DEFAULT_MIRROR_TIMEOUT_MS, () => copy.destroy());
-    copy.on('response', (res) => {
-      res.on('end', finish).on('error', finish).on('close', finish);
-      res.resume();
-    });
-    copy.on('error', finish);
-    copy.on('close', finish);
-
-    if (req.readableEnded) {
-      copy.end();
-      return;
-    }
-    const onData = (chunk: Buffer) => {
-      if (copy.destroyed) return;
-      if (copy.writableLength > MAX_BUFFERED_BYTES) {
-        copy.destroy();
-        return;
-      }
-      copy.write(chunk);
+    // The copy's own request may stall (slow mirror); it is bounded in time like Envoy's timeout.
+    timer = setTimeout(() => {
+      copy.abort();
+      finish();
+    }, timeoutMs ?? DEFAULT_MIRROR_TIMEOUT_MS);
+    copy.onDrain = () => (buffered = 0);
+    const abort = () => {
+      copy.abort();
+      finish();
     };
-    req.on('data', onData);
-    req.once('end', () => {
-      req.off('data', onData);
-      if (!copy.destroyed) copy.end();
-    });
-    req.once('aborted', () => copy.destroy());
+    return {
+      write(chunk) {
+        if (done) return;
+        buffered += chunk.length;
+        // A mirror that does not read is cut off rather than buffered without bound.
+        if (!copy.write(chunk) && buffered > MAX_BUFFERED_BYTES) abort();
+      },
+      end() {
+        if (ended) return;
+        ended = true;
+        copy.end();
+      },
+      abort,
+    };
   }
 }

@@ -19,15 +19,12 @@ export type OutboundTarget =
     }
   | { ok: false; reason: string };
 
-export function countHostHeaders(rawHeaders: readonly string[]): number {
-  let n = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 4 && rawHeaders[i]!.toLowerCase() === 'host') n++;
-  return n;
-}
-
-export function outboundTarget(url: string, rawHeaders: readonly string[], defaultPort = 80): OutboundTarget {
-  const hosts = countHostHeaders(rawHeaders);
-  if (hosts > 1) return { ok: false, reason: 'duplicate Host headers' };
+/**
+ * `host` is the Host header's value and `hostCount` how many Host fields the request had (the codec
+ * counts them; two are refused rather than guessed between).
+ */
+export function outboundTarget(url: string, host: string | undefined, hostCount: number, defaultPort = 80): OutboundTarget {
+  if (hostCount > 1) return { ok: false, reason: 'duplicate Host headers' };
   let written: string | undefined;
   let path = url;
   const abs = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)([^#]*)/i.exec(url);
@@ -37,7 +34,7 @@ export function outboundTarget(url: string, rawHeaders: readonly string[], defau
     written = abs[2]!;
     path = abs[3] === '' ? '/' : abs[3]!.startsWith('/') ? abs[3]! : `/${abs[3]}`;
   } else {
-    for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === 'host') written = rawHeaders[i + 1];
+    written = host;
     if (!path.startsWith('/')) return { ok: false, reason: 'request target is neither origin-form nor absolute-form' };
   }
   if (!written) return { ok: false, reason: 'no Host header and no absolute-form target' };

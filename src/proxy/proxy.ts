@@ -12,7 +12,7 @@ import { ListenerManager } from './listeners.js';
 import { MirrorSender } from './mirror.js';
 import { hydrate } from './runtime-table.js';
 import { TelemetrySink } from './telemetry-sink.js';
-import { UpstreamPool } from './upstream-pool.js';
+import { UpstreamPool } from './http1/client.js';
 
 export interface ProxyOptions {
   adminHost: string;

@@ -41,7 +41,9 @@ spec:
 
 /** raw request line target + raw headers -> what the sidecar decides. */
 function decideOutbound(url: string, rawHeaders: string[], mesh: MeshConfig, extra = serviceEntry.slice(0, 0)) {
-  const t = outboundTarget(url, rawHeaders);
+  const hosts = rawHeaders.filter((_, i) => i % 2 === 0 && rawHeaders[i]!.toLowerCase() === 'host').length;
+  const host = rawHeaders.find((_, i) => i % 2 === 1 && rawHeaders[i - 1]!.toLowerCase() === 'host');
+  const t = outboundTarget(url, host, hosts);
   if (!t.ok) return { rejected: t.reason };
   const table = compile([...base, ...extra], forum, mesh);
   return simulate(table, { authority: t.authority, path: t.path, port: t.port });
@@ -75,7 +77,7 @@ describe('no bypass of REGISTRY_ONLY', () => {
   });
 
   it('the absolute-form host decides even when Host names a registered service', () => {
-    const t = outboundTarget('http://jsonplaceholder.typicode.com/users', ['Host', 'catalog.istioinaction']);
+    const t = outboundTarget('http://jsonplaceholder.typicode.com/users', 'catalog.istioinaction', 1);
     expect(t).toMatchObject({ ok: true, authority: 'jsonplaceholder.typicode.com:80', hostHeader: 'jsonplaceholder.typicode.com' });
   });
 
