@@ -11,7 +11,7 @@ import { decide } from '../router/decide.js';
 import { rewritePath } from '../router/rewrite.js';
 import type { Random } from '../router/random.js';
 import type { RouteRequest } from '../router/request.js';
-import { endToEndHeaders, endToEndResponseHeaders } from './hop-headers.js';
+import { endToEndHeaders, endToEndResponseHeaders, requestHeaderLines, responseHeaderLines } from './hop-headers.js';
 import type { UpstreamFailure, UpstreamPool, UpstreamRequest } from './http1/client.js';
 import type { ResponseHead } from './http1/parse.js';
 import type { ResponseFraming, ServerExchange } from './http1/server.js';
@@ -39,6 +39,9 @@ type HeaderOps = { set?: Record<string, string>; add?: Record<string, string>; r
 
 /** Headers the inbound side consumes and must not hand to the app. */
 const INBOUND_STRIP = new Set([PEER_METADATA, PEER_METADATA_ID, REQUESTED_SERVER_NAME]);
+/** Response headers the proxy sets itself (as the gateway / inbound side, or as a client's sidecar). */
+const SET_AS_SERVER: ReadonlySet<string> = new Set(['x-envoy-upstream-service-time', 'server']);
+const SET_AS_CLIENT: ReadonlySet<string> = new Set(['x-envoy-upstream-service-time']);
 /** Default mesh retry policy: 2 retries on connect failure (Istio's `connect-failure,...`). */
 const CONNECT_RETRIES = 2;
 
@@ -163,22 +166,21 @@ function route(state: ProxyState, ex: Exchange): void {
   ex.cluster = cluster;
   ex.record.upstreamCluster = cluster.name;
 
-  const headers = endToEndHeaders(h, listener.direction === 'inbound' ? INBOUND_STRIP : undefined);
+  // What the proxy sets itself, over whatever the client sent under these names.
+  const ours: HeaderMap = { host: d.action.rewriteAuthority ?? upstreamHostHeader, 'x-request-id': requestId };
+  if (xff) ours['x-forwarded-for'] = xff;
+  if (listener.direction === 'gateway') ours['x-forwarded-proto'] = 'http';
   // The proxy answered `100 Continue` itself (Envoy's default); the upstream gets no Expect.
-  if (sx.head.expectContinue) delete headers.expect;
-  headers.host = d.action.rewriteAuthority ?? upstreamHostHeader;
-  headers['x-request-id'] = requestId;
-  if (xff) headers['x-forwarded-for'] = xff;
-  if (listener.direction === 'gateway') headers['x-forwarded-proto'] = 'http';
-  const upstreamPath = rewritePath(d, path);
-  applyHeaderOps(headers, d.action.requestHeaders);
+  if (sx.head.expectContinue) ours.expect = '';
   const toMeshPod = listener.direction !== 'inbound' && cluster.type === 'eds' && parseClusterName(cluster.name)?.direction === 'outbound';
   if (toMeshPod) {
-    headers[PEER_METADATA] = rt.peerHeader;
-    headers[PEER_METADATA_ID] = rt.table.node.id;
+    ours[PEER_METADATA] = rt.peerHeader;
+    ours[PEER_METADATA_ID] = rt.table.node.id;
     const sni = sniForCluster(cluster.name);
-    if (sni) headers[REQUESTED_SERVER_NAME] = sni;
+    if (sni) ours[REQUESTED_SERVER_NAME] = sni;
   }
+  const drop = listener.direction === 'inbound' ? INBOUND_STRIP : undefined;
+  const upstreamPath = rewritePath(d, path);
   if (listener.direction === 'inbound' && ex.record.requestedServerName) {
     const sni = /^outbound_\.(\d+)_\.[^_]*_\.(.+)$/.exec(ex.record.requestedServerName);
     if (sni) {
@@ -190,10 +192,23 @@ function route(state: ProxyState, ex: Exchange): void {
 
   const framing = sx.head.framing.kind;
   const bodyless = framing === 'none';
-  if (framing === 'chunked') headers['transfer-encoding'] = 'chunked';
-  const headText = `${sx.head.method} ${upstreamPath} HTTP/1.1\r\n${headerLines(headers)}\r\n`;
+  let lines: string;
+  let headers: HeaderMap | undefined;
+  if (d.action.requestHeaders || d.mirrors.length > 0) {
+    // Header operations and mirror copies work on a map; the common case goes straight to text.
+    headers = endToEndHeaders(h, drop);
+    for (const name in ours) headers[name] = ours[name]!;
+    if (sx.head.expectContinue) delete headers.expect;
+    applyHeaderOps(headers, d.action.requestHeaders);
+    lines = headerLines(headers);
+  } else {
+    if (sx.head.expectContinue) delete ours.expect;
+    lines = requestHeaderLines(h, ours, drop) + headerLines(ours);
+  }
+  if (framing === 'chunked') lines += 'transfer-encoding: chunked\r\n';
+  const headText = `${sx.head.method} ${upstreamPath} HTTP/1.1\r\n${lines}\r\n`;
   // Mirrors are started once, before the first attempt, so a retried request is mirrored once.
-  for (const m of d.mirrors) {
+  if (headers) for (const m of d.mirrors) {
     const copy = mirror(state, ex, m, upstreamPath, headers, d.action.timeoutMs);
     if (copy) (ex.mirrors ??= []).push(copy);
   }
@@ -297,10 +312,18 @@ function forward(
         ex.record.upstreamServiceTimeMs = serviceTime;
         ex.record.responseCodeDetails = 'via_upstream';
         ex.record.responseCode = h.status;
-        const out = endToEndResponseHeaders(h.headers);
-        out['x-envoy-upstream-service-time'] = String(Math.floor(serviceTime));
-        if (ex.listener.direction === 'gateway' || ex.listener.direction === 'inbound') out['server'] = 'istio-envoy';
-        applyHeaderOps(out, responseOps);
+        const asServer = ex.listener.direction === 'gateway' || ex.listener.direction === 'inbound';
+        let lines: string;
+        if (responseOps) {
+          const out = endToEndResponseHeaders(h.headers);
+          out['x-envoy-upstream-service-time'] = String(Math.floor(serviceTime));
+          if (asServer) out['server'] = 'istio-envoy';
+          applyHeaderOps(out, responseOps);
+          lines = headerLines(out);
+        } else {
+          lines = responseHeaderLines(h.headers, asServer ? SET_AS_SERVER : SET_AS_CLIENT) + 'x-envoy-upstream-service-time: ' + Math.floor(serviceTime) + '\r\n';
+          if (asServer) lines += 'server: istio-envoy\r\n';
+        }
         let framing: ResponseFraming = h.framing.kind;
         let mode: 'raw' | 'decoded' = 'raw';
         // An HTTP/1.0 client cannot take chunks: it gets the payload, delimited by the close.
@@ -308,7 +331,7 @@ function forward(
           framing = 'close';
           mode = 'decoded';
         }
-        sx.writeHead(h.status, headerLines(out), framing);
+        sx.writeHead(h.status, lines, framing);
         return mode;
       },
       data: (chunk) => {
