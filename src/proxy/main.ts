@@ -7,6 +7,9 @@
  */
 import { AsyncFdWriter } from './log-writer.js';
 import { Proxy } from './proxy.js';
+import { tuneV8ForProxy } from './v8-tuning.js';
+
+tuneV8ForProxy();
 
 const host = process.env.LAB_ADMIN_HOST ?? '127.0.0.1';
 const port = Number(process.env.LAB_ADMIN_PORT ?? 15000);
