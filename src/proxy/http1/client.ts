@@ -11,6 +11,8 @@ import { BodyReader, findHeadEnd, HttpParseError, parseResponseHead, type Respon
 
 /** Below node:http's 5 s keepAliveTimeout, so we close idle connections before servers do. */
 const IDLE_TIMEOUT_MS = 4_000;
+/** Idle connections are closed by one sweep per pool, not a timer per socket (see server.ts). */
+const IDLE_SWEEP_MS = 1_000;
 /** Idle connections kept per upstream; more are closed when released. */
 const MAX_IDLE_PER_KEY = 64;
 
@@ -43,6 +45,8 @@ class UpstreamConnection {
   connected = false;
   uses = 0;
   lastError: Error | undefined;
+  /** When it was last released to the pool (Date.now()). */
+  idleSince = 0;
 
   constructor(
     readonly key: string,
@@ -50,14 +54,10 @@ class UpstreamConnection {
     private readonly pool: UpstreamPool,
   ) {
     this.socket = connect({ host: target.address, port: target.port, localAddress: target.localAddress, noDelay: true });
-    this.socket.setTimeout(IDLE_TIMEOUT_MS);
     this.socket.on('connect', () => (this.connected = true));
     this.socket.on('data', (chunk: Buffer) => this.req?.onData(chunk));
     this.socket.on('drain', () => this.req?.onDrain?.());
     this.socket.on('error', (err) => (this.lastError = err));
-    this.socket.on('timeout', () => {
-      if (!this.req) this.socket.destroy();
-    });
     this.socket.on('close', () => {
       this.pool.forget(this);
       const req = this.req;
@@ -229,6 +229,7 @@ export class UpstreamRequest {
 export class UpstreamPool {
   private readonly idle = new Map<string, UpstreamConnection[]>();
   private readonly all = new Set<UpstreamConnection>();
+  private sweep: NodeJS.Timeout | undefined;
 
   /**
    * Sends a request head (complete, with the final CRLF) and returns the exchange; the body, if
@@ -271,7 +272,12 @@ export class UpstreamPool {
     }
     // Flowing while idle, so a close by the server is seen and the connection forgotten.
     conn.socket.resume();
+    conn.idleSince = Date.now();
     list.push(conn);
+    if (!this.sweep) {
+      this.sweep = setInterval(() => this.closeIdle(Date.now() - IDLE_TIMEOUT_MS), IDLE_SWEEP_MS);
+      this.sweep.unref();
+    }
   }
 
   forget(conn: UpstreamConnection): void {
@@ -281,6 +287,18 @@ export class UpstreamPool {
     const i = list.indexOf(conn);
     if (i >= 0) list.splice(i, 1);
     if (list.length === 0) this.idle.delete(conn.key);
+  }
+
+  /** Closes connections idle since before `cutoff`; the sweep stops when nothing is idle. */
+  private closeIdle(cutoff: number): void {
+    // Lists are in release order, so the stale ones are at the front.
+    for (const list of [...this.idle.values()]) {
+      while (list.length > 0 && list[0]!.idleSince < cutoff) list.shift()!.socket.destroy();
+    }
+    if (this.idleCount === 0 && this.sweep) {
+      clearInterval(this.sweep);
+      this.sweep = undefined;
+    }
   }
 
   /** Closes idle connections to addresses (`address:port`) that are no longer endpoints. */
@@ -293,6 +311,8 @@ export class UpstreamPool {
 
   /** Closes every connection, busy ones included. */
   destroy(): void {
+    if (this.sweep) clearInterval(this.sweep);
+    this.sweep = undefined;
     for (const c of [...this.all]) c.socket.destroy();
     this.idle.clear();
   }
