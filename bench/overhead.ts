@@ -266,7 +266,7 @@ export const ROWS: RowSpec[] = [
   nginxRow,
   altRow('http-proxy', 'Node http-proxy 1.18', 'http-proxy 1.18 `proxy.web()` with a keep-alive agent, no access log', 'http-proxy', false),
   altRow('http-proxy-log', 'Node http-proxy 1.18 + access log', 'as above plus a one-line access log per request', 'http-proxy', true),
-  altRow('node-http', 'Node node:http piping', 'node:http server + http.request + pipe (src/proxy's stack before its own engine), no access log', 'node-http', false),
+  altRow('node-http', 'Node node:http piping', 'node:http server + http.request + pipe (the stack src/proxy used before its own engine), no access log', 'node-http', false),
   altRow('node-http-log', 'Node node:http piping + access log', 'as above plus a one-line access log per request', 'node-http', true),
   altRow('undici', 'Node undici stream()', 'node:http server + undici 7 Pool.stream() to the upstream, no access log', 'undici', false),
 ];
