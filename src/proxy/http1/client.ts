@@ -8,6 +8,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { BodyReader, findHeadEnd, HttpParseError, parseResponseHead, type ResponseHead } from './parse.js';
+import type { IdlePolicy } from './server.js';
 
 /** Below node:http's 5 s keepAliveTimeout, so we close idle connections before servers do. */
 const IDLE_TIMEOUT_MS = 4_000;
@@ -231,6 +232,8 @@ export class UpstreamPool {
   private readonly all = new Set<UpstreamConnection>();
   private sweep: NodeJS.Timeout | undefined;
 
+  constructor(private readonly idlePolicy: IdlePolicy = { timeoutMs: IDLE_TIMEOUT_MS, sweepMs: IDLE_SWEEP_MS }) {}
+
   /**
    * Sends a request head (complete, with the final CRLF) and returns the exchange; the body, if
    * any, follows with write()/end().
@@ -275,7 +278,8 @@ export class UpstreamPool {
     conn.idleSince = Date.now();
     list.push(conn);
     if (!this.sweep) {
-      this.sweep = setInterval(() => this.closeIdle(Date.now() - IDLE_TIMEOUT_MS), IDLE_SWEEP_MS);
+      const { timeoutMs, sweepMs } = this.idlePolicy;
+      this.sweep = setInterval(() => this.closeIdle(Date.now() - timeoutMs), sweepMs);
       this.sweep.unref();
     }
   }

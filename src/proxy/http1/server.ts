@@ -26,6 +26,12 @@ const IDLE_TIMEOUT_MS = 60_000;
  */
 const IDLE_SWEEP_MS = 5_000;
 
+/** How long a keep-alive connection may sit idle, and how often that is checked (tests shorten both). */
+export interface IdlePolicy {
+  timeoutMs: number;
+  sweepMs: number;
+}
+
 export interface ConnectionInfo {
   localAddress: string;
   localPort: number;
@@ -459,15 +465,15 @@ export class Http1Server {
   private readonly server: Server;
   private readonly sweep: NodeJS.Timeout;
 
-  constructor(handlers: ServerHandlers) {
+  constructor(handlers: ServerHandlers, idle: IdlePolicy = { timeoutMs: IDLE_TIMEOUT_MS, sweepMs: IDLE_SWEEP_MS }) {
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       const conn = new ServerConnection(socket, handlers, (c) => this.connections.delete(c));
       this.connections.add(conn);
     });
     this.sweep = setInterval(() => {
-      const cutoff = Date.now() - IDLE_TIMEOUT_MS;
+      const cutoff = Date.now() - idle.timeoutMs;
       for (const c of this.connections) c.closeIfIdleSince(cutoff);
-    }, IDLE_SWEEP_MS);
+    }, idle.sweepMs);
     this.sweep.unref();
   }
 
