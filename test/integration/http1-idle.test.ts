@@ -112,3 +112,33 @@ describe('server idle sweep', () => {
     busy.socket.destroy();
   });
 });
+
+describe('server close', () => {
+  it('lets the request in flight finish, closes its connection after it, and resolves', async () => {
+    let held: ServerExchange | undefined;
+    const server = new Http1Server({
+      request: (ex) => {
+        held = ex;
+      },
+      connect: (_h, socket) => socket.destroy(),
+      protocolError: () => {},
+    });
+    await server.listen('127.0.0.1', 0);
+    const socket = connect(server.port, '127.0.0.1');
+    let text = '';
+    let ended = false;
+    socket.on('data', (d) => (text += d.toString('latin1')));
+    socket.on('close', () => (ended = true));
+    socket.write('GET /a HTTP/1.1\r\nhost: t\r\n\r\nGET /b HTTP/1.1\r\nhost: t\r\n\r\n');
+    await waitFor(async () => held ?? undefined, 'the first request');
+    let closed = false;
+    const closing = server.close().then(() => (closed = true));
+    expect(closed).toBe(false);
+    held!.respond(200, '', 'first');
+    await closing;
+    await waitFor(async () => (ended ? true : undefined), 'the connection to close');
+    // The answer to the request in flight arrived; the pipelined second one was not started.
+    expect(text).toContain('\r\n\r\nfirst');
+    expect(text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+  });
+});

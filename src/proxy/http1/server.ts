@@ -344,6 +344,11 @@ export class ServerConnection {
     this.current = undefined;
     this.idleSince = Date.now();
     ex.close(true);
+    // The server is closing: this was the last exchange on the connection.
+    if (this.closing) {
+      this.socket.end();
+      return;
+    }
     this.resume();
     this.pump();
   }
