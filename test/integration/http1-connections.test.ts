@@ -1,10 +1,12 @@
 /**
- * Idle keep-alive connections are closed by the sweeps (server: downstream, pool: upstream), and
- * only idle ones: a connection with a request in flight stays. Timeouts are shortened through the
- * IdlePolicy so the test waits on conditions in milliseconds, not on the production minute.
+ * Connection lifetimes in the proxy's HTTP/1.1 engine: idle keep-alive connections are closed by
+ * the sweeps (server: downstream, pool: upstream) and only idle ones; a closing server finishes the
+ * exchange in flight; a reused upstream connection the server already dropped is retried only for
+ * bodyless requests. Idle timeouts are shortened through the IdlePolicy so the test waits on
+ * conditions in milliseconds, not on the production minute.
  */
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamPool } from '../../src/proxy/http1/client.js';
 import { Http1Server, type ServerExchange } from '../../src/proxy/http1/server.js';
@@ -140,5 +142,71 @@ describe('server close', () => {
     // The answer to the request in flight arrived; the pipelined second one was not started.
     expect(text).toContain('\r\n\r\nfirst');
     expect(text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+  });
+});
+
+describe('upstream pool: a reused connection the server already dropped', () => {
+  // Answers the first request on each connection (keep-alive), then drops the connection when a
+  // second one arrives: what a server closing an idle connection looks like to a pool that reuses it.
+  let server: NetServer;
+  let port = 0;
+  let connections = 0;
+
+  beforeAll(async () => {
+    server = createNetServer((s) => {
+      connections++;
+      let served = 0;
+      let buf = '';
+      s.on('error', () => {});
+      s.on('data', (d) => {
+        buf += d.toString('latin1');
+        while (buf.includes('\r\n\r\n')) {
+          const end = buf.indexOf('\r\n\r\n') + 4;
+          const head = buf.slice(0, end);
+          const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+          if (buf.length < end + len) return;
+          buf = buf.slice(end + len);
+          if (served++ > 0) return void s.destroy();
+          s.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok');
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+  });
+
+  function send(pool: UpstreamPool, body?: string): Promise<{ ok: string } | { error: string }> {
+    const head = body === undefined ? 'GET / HTTP/1.1\r\nhost: t\r\n\r\n' : `POST / HTTP/1.1\r\nhost: t\r\ncontent-length: ${body.length}\r\n\r\n`;
+    return new Promise((resolve) => {
+      let text = '';
+      const req = pool.request({ address: '127.0.0.1', port }, head, body === undefined ? 'GET' : 'POST', body === undefined, {
+        head: () => 'raw',
+        data: (c) => (text += c.toString()),
+        end: () => resolve({ ok: text }),
+        error: (kind) => resolve({ error: kind }),
+      });
+      if (body !== undefined) {
+        req.write(Buffer.from(body));
+        req.end();
+      }
+    });
+  }
+
+  it.each([
+    ['a bodyless request is sent again on a fresh connection', undefined, { ok: 'ok' }, 2],
+    ['a request with a body is not (it may have been processed): reset', 'data', { error: 'reset' }, 1],
+  ] as const)('%s', async (_name, body, want, newConnections) => {
+    const pool = new UpstreamPool();
+    try {
+      const before = connections;
+      expect(await send(pool)).toEqual({ ok: 'ok' });
+      expect(await send(pool, body)).toEqual(want);
+      expect(connections - before).toBe(newConnections);
+    } finally {
+      pool.destroy();
+    }
   });
 });
