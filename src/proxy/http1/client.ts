@@ -125,13 +125,19 @@ export class UpstreamRequest {
 
   /** Stops the exchange and closes its connection; no more events. */
   abort(): void {
-    if (this.finished) return;
+    this.stop();
+  }
+
+  /** Ends the exchange once and closes its connection; false if it had already ended. */
+  private stop(): boolean {
+    if (this.finished) return false;
     this.finished = true;
     const conn = this.conn;
     if (conn) {
       conn.req = undefined;
       conn.socket.destroy();
     }
+    return true;
   }
 
   onData(chunk: Buffer): void {
@@ -194,14 +200,7 @@ export class UpstreamRequest {
   }
 
   private fail(kind: UpstreamFailure, err?: Error): void {
-    if (this.finished) return;
-    this.finished = true;
-    const conn = this.conn;
-    if (conn) {
-      conn.req = undefined;
-      conn.socket.destroy();
-    }
-    this.events.error(kind, err);
+    if (this.stop()) this.events.error(kind, err);
   }
 
   onClose(conn: UpstreamConnection): void {

@@ -4,6 +4,7 @@
  * of its input, because a framing bug that only shows at one TCP segment boundary is still a bug.
  */
 import { describe, expect, it } from 'vitest';
+import { createRandom } from '../../../src/router/random.js';
 import {
   BodyReader,
   type BodyFraming,
@@ -53,16 +54,10 @@ function expectRefused(fn: () => unknown, status: number, details: string): void
   expect({ status: e.status, details: e.details }).toEqual({ status, details });
 }
 
-/** mulberry32: small seeded PRNG so the random splits are the same on every run. */
+/** The project's seeded PRNG, so the random splits are the same on every run. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = createRandom(seed);
+  return () => r.next();
 }
 
 /** Split points: every single byte, and a few seeded random partitions. */
