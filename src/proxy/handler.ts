@@ -38,7 +38,9 @@ export interface ProxyState {
 type HeaderOps = { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] } | undefined;
 
 /** Headers the inbound side consumes and must not hand to the app. */
-const INBOUND_STRIP = new Set([PEER_METADATA, PEER_METADATA_ID, REQUESTED_SERVER_NAME]);
+const INBOUND_STRIP: ReadonlySet<string> = new Set([PEER_METADATA, PEER_METADATA_ID, REQUESTED_SERVER_NAME]);
+const EXPECT: ReadonlySet<string> = new Set(['expect']);
+const INBOUND_STRIP_AND_EXPECT: ReadonlySet<string> = new Set([...INBOUND_STRIP, 'expect']);
 /** Response headers the proxy sets itself (as the gateway / inbound side, or as a client's sidecar). */
 const SET_AS_SERVER: ReadonlySet<string> = new Set(['x-envoy-upstream-service-time', 'server']);
 const SET_AS_CLIENT: ReadonlySet<string> = new Set(['x-envoy-upstream-service-time']);
@@ -170,8 +172,6 @@ function route(state: ProxyState, ex: Exchange): void {
   const ours: HeaderMap = { host: d.action.rewriteAuthority ?? upstreamHostHeader, 'x-request-id': requestId };
   if (xff) ours['x-forwarded-for'] = xff;
   if (listener.direction === 'gateway') ours['x-forwarded-proto'] = 'http';
-  // The proxy answered `100 Continue` itself (Envoy's default); the upstream gets no Expect.
-  if (sx.head.expectContinue) ours.expect = '';
   const toMeshPod = listener.direction !== 'inbound' && cluster.type === 'eds' && parseClusterName(cluster.name)?.direction === 'outbound';
   if (toMeshPod) {
     ours[PEER_METADATA] = rt.peerHeader;
@@ -179,7 +179,10 @@ function route(state: ProxyState, ex: Exchange): void {
     const sni = sniForCluster(cluster.name);
     if (sni) ours[REQUESTED_SERVER_NAME] = sni;
   }
-  const drop = listener.direction === 'inbound' ? INBOUND_STRIP : undefined;
+  // The proxy answered `100 Continue` itself (Envoy's default); the upstream gets no Expect.
+  const drop = listener.direction === 'inbound' ? (sx.head.expectContinue ? INBOUND_STRIP_AND_EXPECT : INBOUND_STRIP) : sx.head.expectContinue ? EXPECT : undefined;
+  // The body goes through verbatim, so its framing does too (Transfer-Encoding is hop-by-hop).
+  if (sx.head.framing.kind === 'chunked') ours['transfer-encoding'] = 'chunked';
   const upstreamPath = rewritePath(d, path);
   if (listener.direction === 'inbound' && ex.record.requestedServerName) {
     const sni = /^outbound_\.(\d+)_\.[^_]*_\.(.+)$/.exec(ex.record.requestedServerName);
@@ -190,22 +193,18 @@ function route(state: ProxyState, ex: Exchange): void {
     }
   }
 
-  const framing = sx.head.framing.kind;
-  const bodyless = framing === 'none';
+  const bodyless = sx.head.framing.kind === 'none';
   let lines: string;
   let headers: HeaderMap | undefined;
   if (d.action.requestHeaders || d.mirrors.length > 0) {
     // Header operations and mirror copies work on a map; the common case goes straight to text.
     headers = endToEndHeaders(h, drop);
     for (const name in ours) headers[name] = ours[name]!;
-    if (sx.head.expectContinue) delete headers.expect;
     applyHeaderOps(headers, d.action.requestHeaders);
     lines = headerLines(headers);
   } else {
-    if (sx.head.expectContinue) delete ours.expect;
     lines = requestHeaderLines(h, ours, drop) + headerLines(ours);
   }
-  if (framing === 'chunked') lines += 'transfer-encoding: chunked\r\n';
   const headText = `${sx.head.method} ${upstreamPath} HTTP/1.1\r\n${lines}\r\n`;
   // Mirrors are started once, before the first attempt, so a retried request is mirrored once.
   if (headers) for (const m of d.mirrors) {

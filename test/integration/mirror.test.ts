@@ -3,7 +3,7 @@
  * with the `-shadow` authority, bodies intact, and a slow or dead mirror never touching the client.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyTable } from '../../src/model/table.js';
@@ -143,6 +143,27 @@ describe('traffic mirroring', () => {
     expect(JSON.parse(r.body).bytes).toBe(body.length);
     await waitFor(async () => (seen.length >= 1 ? true : undefined), 'the mirrored POST');
     expect(createHash('sha256').update(seen[0]!.body).digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
+  });
+
+  it('mirrored chunked POST bodies arrive intact, framed as chunked', async () => {
+    await proxy.apply(tableWith(100, mirrorPort));
+    const pieces = ['{"part":1,', '"data":"' + 'y'.repeat(5000) + '",', '"end":true}'];
+    const body = pieces.join('');
+    const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: proxyPort, path: 'http://catalog.istioinaction:80/items', method: 'POST', headers: { host: 'catalog.istioinaction:80' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      // No content-length: node sends the body chunked.
+      for (const p of pieces) req.write(p);
+      req.end();
+    });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body).bytes).toBe(body.length);
+    await waitFor(async () => (seen.length >= 1 ? true : undefined), 'the mirrored chunked POST');
+    expect(seen[0]!.body).toBe(body);
   });
 
   it('a mirror that answers after 2 s leaves the client latency and status unchanged', async () => {
