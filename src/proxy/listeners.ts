@@ -31,7 +31,7 @@ export class ListenerManager {
     for (const [key, b] of this.bound) {
       if (!wanted.has(key)) {
         this.bound.delete(key);
-        closing.push(closeServer(b.server));
+        closing.push(b.server.close());
       }
     }
     await Promise.all(closing);
@@ -51,7 +51,7 @@ export class ListenerManager {
   async closeAll(): Promise<void> {
     const all = [...this.bound.values()];
     this.bound.clear();
-    await Promise.all(all.map((b) => closeServer(b.server)));
+    await Promise.all(all.map((b) => b.server.close()));
   }
 
   private async open(l: Listener): Promise<Http1Server> {
@@ -87,8 +87,4 @@ export class ListenerManager {
       }),
     );
   }
-}
-
-function closeServer(server: Http1Server): Promise<void> {
-  return server.close();
 }

@@ -11,7 +11,7 @@
  * read to its end (an unread remainder is discarded), then the next request is parsed.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { BodyReader, findHeadEnd, HttpParseError, MAX_HEAD_BYTES, parseRequestHead, type RequestHead } from './parse.js';
+import { BodyReader, findHeadEnd, HttpParseError, parseRequestHead, type RequestHead } from './parse.js';
 import { httpDate, statusLine } from './wire.js';
 
 /** Buffered-but-unprocessed bytes (pipelined requests, early bodies) before reading pauses. */
@@ -230,11 +230,6 @@ export class ServerConnection {
     socket.on('drain', this.onSocketDrain);
     socket.on('error', noop);
   }
-
-  get idle(): boolean {
-    return this.current === undefined;
-  }
-
 
   pause(): void {
     if (this.paused) return;
@@ -507,4 +502,3 @@ export class Http1Server {
   }
 }
 
-export { MAX_HEAD_BYTES };
