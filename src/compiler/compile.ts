@@ -3,7 +3,7 @@
  * unchanged table is not pushed again.
  */
 import { createHash } from 'node:crypto';
-import type { Cluster, NodeInfo, ProxyTable, RouteConfiguration } from '../model/table.js';
+import { TABLE_SECTIONS, type Cluster, type NodeInfo, type ProxyTable, type RouteConfiguration, type TableSection } from '../model/table.js';
 import { buildClusters } from './clusters.js';
 import { buildGatewayTableParts } from './gateway.js';
 import { buildInboundClusters, buildSidecarListeners, buildSidecarRouteConfigs } from './sidecar.js';
@@ -20,6 +20,15 @@ export function nodeInfo(node: ProxyNode): NodeInfo {
     labels: node.labels,
     workload: node.workload,
   };
+}
+
+/** Each section's JSON, as it appears in the table's JSON (a delta push sends the changed ones). */
+export type SerializedSections = Record<TableSection, string>;
+
+export interface SerializedTable {
+  table: ProxyTable;
+  json: string;
+  sections: SerializedSections;
 }
 
 /** Compiles every proxy of a push; the outbound clusters are shared, built once. */
@@ -61,7 +70,7 @@ export class PushCompiler {
    * The table and its JSON. The shared parts (clusters, a workload's route configurations) are
    * serialized once per push and spliced in, and the push sends the same bytes that were hashed.
    */
-  compileSerialized(node: ProxyNode): { table: ProxyTable; json: string } {
+  compileSerialized(node: ProxyNode): SerializedTable {
     const s = this.snapshot;
     const info = nodeInfo(node);
     let listeners: ProxyTable['listeners'];
@@ -87,11 +96,17 @@ export class PushCompiler {
       // Inbound cluster names never collide with outbound ones (`inbound|...` vs `outbound|...`).
       clustersJson = `{${[this.outboundClustersInner, inboundInner].filter(Boolean).join(',')}}`;
     }
-    const bodyJson =
-      `{"node":${JSON.stringify(info)},"hosts":${JSON.stringify(s.hosts)},"telemetry":${JSON.stringify(s.telemetry)},` +
-      `"listeners":${JSON.stringify(listeners)},"routeConfigs":${routeConfigsJson},"clusters":${clustersJson}}`;
+    const sections: SerializedSections = {
+      node: JSON.stringify(info),
+      hosts: JSON.stringify(s.hosts),
+      telemetry: JSON.stringify(s.telemetry),
+      listeners: JSON.stringify(listeners),
+      routeConfigs: routeConfigsJson,
+      clusters: clustersJson,
+    };
+    const bodyJson = `{${TABLE_SECTIONS.map((k) => `"${k}":${sections[k]}`).join(',')}}`;
     const version = createHash('sha256').update(bodyJson).digest('hex').slice(0, 12);
     const json = `{"version":${JSON.stringify(version)},${bodyJson.slice(1)}`;
-    return { table: { version, node: info, hosts: s.hosts, telemetry: s.telemetry, listeners, routeConfigs, clusters }, json };
+    return { table: { version, node: info, hosts: s.hosts, telemetry: s.telemetry, listeners, routeConfigs, clusters }, json, sections };
   }
 }

@@ -4,10 +4,10 @@
  * (coalescing, like istiod's debounce but without a fixed delay). `converged()` resolves once every
  * proxy serves a table built from a snapshot taken after the call.
  */
-import { Agent, request } from 'node:http';
-import { PushCompiler } from '../compiler/compile.js';
+import { PushCompiler, type SerializedSections, type SerializedTable } from '../compiler/compile.js';
+import { AdminClient } from './admin-client.js';
 import type { ProxyNode, Snapshot } from '../compiler/snapshot.js';
-import type { ProxyTable } from '../model/table.js';
+import { TABLE_SECTIONS, type ProxyTable } from '../model/table.js';
 
 export interface ProxyHandle {
   key: string;
@@ -26,24 +26,6 @@ export interface PushStats {
 
 const PUSH_TIMEOUT_MS = 10_000;
 
-function postJson(url: string, body: string, agent: Agent): Promise<{ status: number; body: string }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: u.hostname, port: Number(u.port), path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(PUSH_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${PUSH_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 export class PushController {
   private readonly proxies = new Map<string, ProxyHandle>();
   private running: Promise<void> | undefined;
@@ -53,7 +35,9 @@ export class PushController {
   private waiters: Array<{ gen: number; resolve: () => void }> = [];
   readonly stats: PushStats = { pushes: 0, lastPushMs: 0, lastProxiesUpdated: 0 };
   /** Keep-alive connections to the proxies' admin endpoints: a push is one request per proxy. */
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  private readonly client = new AdminClient();
+  /** What each proxy was last sent and acknowledged, section by section (for delta pushes). */
+  private readonly sent = new WeakMap<ProxyHandle, SentTable>();
 
   constructor(
     private readonly snapshot: () => Snapshot,
@@ -127,10 +111,10 @@ export class PushController {
     const work: Promise<void>[] = [];
     let updated = 0;
     for (const p of this.proxies.values()) {
-      const { table, json } = compiler.compileSerialized(p.node);
-      if (table.version === p.version) continue;
+      const t = compiler.compileSerialized(p.node);
+      if (t.table.version === p.version) continue;
       updated++;
-      work.push(this.send(p, json));
+      work.push(this.send(p, t));
     }
     await Promise.all(work);
     this.stats.pushes++;
@@ -138,10 +122,19 @@ export class PushController {
     this.stats.lastProxiesUpdated = updated;
   }
 
-  private async send(p: ProxyHandle, json: string): Promise<void> {
+  /**
+   * Sends the changed sections when the proxy still serves what it was sent last, else the whole
+   * table; a proxy that lost that table (restarted) answers 409 and gets the whole table.
+   */
+  private async send(p: ProxyHandle, t: SerializedTable): Promise<void> {
+    const url = `${p.adminUrl}/config`;
+    const sent = this.sent.get(p);
     try {
-      const res = await postJson(`${p.adminUrl}/config`, json, this.agent);
+      let res = sent && sent.version === p.version ? await this.client.postJson(url, deltaJson(t, sent), PUSH_TIMEOUT_MS) : undefined;
+      if (!res || res.status === 409) res = await this.client.postJson(url, t.json, PUSH_TIMEOUT_MS);
       const body = JSON.parse(res.body) as { version?: string; errors?: string[]; error?: string };
+      if (body.version === t.table.version) this.sent.set(p, { version: t.table.version, sections: t.sections });
+      else if (body.version !== sent?.version) this.sent.delete(p);
       if (res.status !== 200) throw new Error(body.error ?? body.errors?.join('; ') ?? `HTTP ${res.status}`);
       p.version = body.version;
       p.lastError = body.errors?.length ? body.errors.join('; ') : undefined;
@@ -151,4 +144,16 @@ export class PushController {
       this.log(`push to ${p.key} failed: ${p.lastError}`);
     }
   }
+}
+
+interface SentTable {
+  version: string;
+  sections: SerializedSections;
+}
+
+/** A delta push: the new version, the version it applies to, and the sections that differ. */
+export function deltaJson(t: SerializedTable, base: SentTable): string {
+  let out = `{"version":${JSON.stringify(t.table.version)},"base":${JSON.stringify(base.version)}`;
+  for (const k of TABLE_SECTIONS) if (t.sections[k] !== base.sections[k]) out += `,"${k}":${t.sections[k]}`;
+  return out + '}';
 }

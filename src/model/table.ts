@@ -180,3 +180,14 @@ export interface ProxyTable {
   hosts: Record<string, { address: string; port: number }>;
   telemetry: { accessLog: boolean; metrics: boolean };
 }
+
+/** The top-level parts of a table; a delta push carries only those that changed. */
+export const TABLE_SECTIONS = ['node', 'hosts', 'telemetry', 'listeners', 'routeConfigs', 'clusters'] as const;
+export type TableSection = (typeof TABLE_SECTIONS)[number];
+
+/**
+ * An incremental push, like xDS's per-resource-type updates (a VirtualService change is an RDS
+ * push; CDS and LDS are not resent): the sections that differ from the table at version `base`.
+ * A proxy serving another version refuses it, and the control plane sends the whole table.
+ */
+export type ProxyTableDelta = { version: string; base: string } & Partial<Omit<ProxyTable, 'version'>>;

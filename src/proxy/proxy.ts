@@ -2,9 +2,7 @@
  * One proxy: the admin endpoint, the listeners, and the current table. Used by the process entry
  * point (main.ts) and directly by tests and benchmarks.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { ProxyTable } from '../model/table.js';
+import { TABLE_SECTIONS, type ProxyTable, type ProxyTableDelta, type TableSection } from '../model/table.js';
 import { createRandom } from '../router/random.js';
 import { startAdmin } from './admin.js';
 import type { ProxyState } from './handler.js';
@@ -13,6 +11,7 @@ import { MirrorSender } from './mirror.js';
 import { hydrate } from './runtime-table.js';
 import { TelemetrySink } from './telemetry-sink.js';
 import { UpstreamPool } from './http1/client.js';
+import type { Http1Server } from './http1/server.js';
 
 export interface ProxyOptions {
   adminHost: string;
@@ -27,8 +26,10 @@ export interface ProxyOptions {
 export class Proxy {
   readonly state: ProxyState;
   private readonly listeners: ListenerManager;
-  private admin: Server | undefined;
+  private admin: Http1Server | undefined;
   private applying: Promise<unknown> = Promise.resolve();
+  /** Listeners of the served table that could not be bound (retried on the next push). */
+  private listenerErrors: string[] = [];
 
   constructor(private readonly opts: ProxyOptions) {
     const pool = new UpstreamPool();
@@ -43,8 +44,9 @@ export class Proxy {
     this.listeners = new ListenerManager(this.state);
   }
 
-  get adminAddress(): AddressInfo | undefined {
-    return this.admin?.address() as AddressInfo | undefined;
+  /** The admin endpoint's port once started (useful with adminPort 0). */
+  get adminPort(): number | undefined {
+    return this.admin?.port;
   }
 
   async start(): Promise<void> {
@@ -62,26 +64,46 @@ export class Proxy {
     });
   }
 
-  /** Swaps in a new table: listeners first, then the one reference the request path reads. */
-  apply(table: ProxyTable): Promise<{ version: string; errors: string[]; rejected?: boolean }> {
-    const run = async () => {
-      if (this.state.current?.version === table.version) return { version: table.version, errors: [] };
+  /**
+   * Swaps in a new table (a whole one, or a delta against the one being served): listeners
+   * first, then the one reference the request path reads. Sections a delta leaves out are not
+   * rebuilt, rebound or re-checked.
+   */
+  apply(push: ProxyTable | ProxyTableDelta): Promise<ApplyResult> {
+    const run = async (): Promise<ApplyResult> => {
+      const current = this.state.current;
+      if (current?.version === push.version) return { version: push.version, errors: [] };
+      let table: ProxyTable;
+      let changed: Set<TableSection> | undefined;
+      if ('base' in push) {
+        if (current?.version !== push.base) {
+          const serving = current?.version ?? 'none';
+          return { version: current?.version ?? '', errors: [`delta against table ${push.base}, but serving ${serving}`], stale: true };
+        }
+        changed = new Set(TABLE_SECTIONS.filter((s) => push[s] !== undefined));
+        table = mergeDelta(current.table, push);
+      } else table = push;
       let next;
       try {
-        next = hydrate(table, this.state.rng);
+        next = hydrate(table, this.state.rng, changed && current, changed);
       } catch (err) {
         // Like Envoy rejecting a bad push: keep serving the last good table.
-        return { version: this.state.current?.version ?? '', errors: [`rejected table ${table.version}: ${(err as Error).message}`], rejected: true };
+        return { version: current?.version ?? '', errors: [`rejected table ${push.version}: ${(err as Error).message}`], rejected: true };
       }
       this.state.telemetry.accessLog = table.telemetry.accessLog;
       this.state.telemetry.metricsOn = table.telemetry.metrics;
       // Publish before binding new listeners so their first request already sees the new routes.
       this.state.current = next;
-      const errors = await this.listeners.reconcile(table.listeners);
-      const live = new Set<string>();
-      for (const c of Object.values(table.clusters)) for (const e of c.endpoints) live.add(`${e.address}:${e.port}`);
-      this.state.pool.retain(live);
-      return { version: table.version, errors };
+      // Unchanged listeners are rebound only if some failed to bind last time (a retry).
+      if (!changed || changed.has('listeners') || this.listenerErrors.length > 0) {
+        this.listenerErrors = await this.listeners.reconcile(table.listeners);
+      }
+      if (!changed || changed.has('clusters')) {
+        const live = new Set<string>();
+        for (const c of Object.values(table.clusters)) for (const e of c.endpoints) live.add(`${e.address}:${e.port}`);
+        this.state.pool.retain(live);
+      }
+      return { version: table.version, errors: this.listenerErrors };
     };
     // Pushes are applied one at a time, in order.
     const p = this.applying.then(run, run);
@@ -92,8 +114,28 @@ export class Proxy {
   async stop(): Promise<void> {
     this.state.telemetry.flush();
     await this.listeners.closeAll();
-    await new Promise<void>((r) => (this.admin ? this.admin.close(() => r()) : r()));
-    this.admin?.closeAllConnections();
+    await this.admin?.close();
     this.state.pool.destroy();
   }
+}
+
+export interface ApplyResult {
+  version: string;
+  errors: string[];
+  /** The table was invalid; the previous one is still served. */
+  rejected?: boolean;
+  /** A delta against a table this proxy does not serve; the control plane sends the whole table. */
+  stale?: boolean;
+}
+
+function mergeDelta(base: ProxyTable, d: ProxyTableDelta): ProxyTable {
+  return {
+    version: d.version,
+    node: d.node ?? base.node,
+    hosts: d.hosts ?? base.hosts,
+    telemetry: d.telemetry ?? base.telemetry,
+    listeners: d.listeners ?? base.listeners,
+    routeConfigs: d.routeConfigs ?? base.routeConfigs,
+    clusters: d.clusters ?? base.clusters,
+  };
 }

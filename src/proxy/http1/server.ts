@@ -280,7 +280,10 @@ export class ServerConnection {
   /** Closes now if idle; otherwise after the current response. */
   shutdown(): void {
     this.closing = true;
-    if (!this.current) this.socket.destroy();
+    if (this.current) return;
+    // A response still in the socket's buffer (e.g. the answer to /quitquitquit) goes out first.
+    if (this.socket.writableLength > 0) this.socket.end();
+    else this.socket.destroy();
   }
 
   responseDone(ex: ServerExchange, closeAfter: boolean): void {
