@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/runtime/addresses.js';
 import type { KubeObject } from '../src/model/objects.js';
-import { currentRss, listProcesses, processEnv } from './lib/proc.js';
+import { currentRss, listProcesses, processEnv, settle } from './lib/proc.js';
 import { percentile } from './lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -142,7 +142,10 @@ export async function runConvergence(opts: { sizes: number[]; applies: number; l
       await call(info.api, 'POST', '/apply', { documents: [doc(virtualService(++k), 0)], namespace: NS, wait: true });
       let before = await proxies(info.api);
       const sidecars = before.filter((p) => p.role === 'sidecar').length;
-      opts.log(`  ${n} replicas: ${before.length} proxies (${sidecars} sidecars) after ${scaleUpSeconds.toFixed(1)} s`);
+      // Pods are ready once they listen, but their apps may still be compiling and collecting for
+      // a moment; timing pushes then would measure their start, not the push.
+      const settleMs = await settle();
+      opts.log(`  ${n} replicas: ${before.length} proxies (${sidecars} sidecars) after ${scaleUpSeconds.toFixed(1)} s; machine quiet after ${(settleMs / 1000).toFixed(1)} s more`);
       const samples: number[] = [];
       const pushMs: number[] = [];
       let mismatches = 0;

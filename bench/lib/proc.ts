@@ -162,6 +162,30 @@ export async function stop(p: Started | undefined, graceMs = 2000): Promise<void
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Machine-wide busy and total CPU time from /proc/stat (clock ticks, all CPUs). */
+function machineTicks(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/**
+ * Waits until the machine is quiet: a window of `windowMs` in which less than `maxBusy` (0..1) of
+ * all CPUs was busy, so a measurement does not overlap work left over from a previous step (pods
+ * finishing their start). Returns how long that took; gives up after `timeoutMs`.
+ */
+export async function settle(windowMs = 250, maxBusy = 0.15, timeoutMs = 15_000): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const a = machineTicks();
+    await sleep(windowMs);
+    const b = machineTicks();
+    const busy = b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0;
+    if (busy < maxBusy || performance.now() - t0 > timeoutMs) return performance.now() - t0;
+  }
+}
+
 export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>, died?: Started): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -27,8 +27,26 @@ export type SerializedSections = Record<TableSection, string>;
 
 export interface SerializedTable {
   table: ProxyTable;
-  json: string;
+  /** The whole table's JSON (built on first use: a delta push never needs it). */
+  readonly json: string;
   sections: SerializedSections;
+  /** A content hash per section, to tell which sections changed without comparing their text. */
+  hashes: Record<TableSection, string>;
+}
+
+const sha = (text: string) => createHash('sha256').update(text).digest('base64');
+
+/** Hashes of text shared by many tables of one push, computed once per distinct string. */
+class SharedHashes {
+  private readonly cache = new Map<string, string>();
+  of(text: string): string {
+    let h = this.cache.get(text);
+    if (h === undefined) {
+      h = sha(text);
+      this.cache.set(text, h);
+    }
+    return h;
+  }
 }
 
 /** Compiles every proxy of a push; the outbound clusters are shared, built once. */
@@ -40,6 +58,7 @@ export class PushCompiler {
    */
   private readonly routeConfigCache = new Map<string, { value: Record<string, RouteConfiguration>; json: string }>();
   private clustersInner: string | undefined;
+  private readonly shared = new SharedHashes();
 
   constructor(private readonly snapshot: Snapshot) {
     this.outboundClusters = buildClusters(snapshot);
@@ -67,8 +86,8 @@ export class PushCompiler {
   }
 
   /**
-   * The table and its JSON. The shared parts (clusters, a workload's route configurations) are
-   * serialized once per push and spliced in, and the push sends the same bytes that were hashed.
+   * The table, its sections' JSON and their hashes. The shared parts (clusters, a workload's
+   * route configurations) are serialized once per push and spliced in.
    */
   compileSerialized(node: ProxyNode): SerializedTable {
     const s = this.snapshot;
@@ -78,6 +97,7 @@ export class PushCompiler {
     let routeConfigsJson: string;
     let clusters: ProxyTable['clusters'];
     let clustersJson: string;
+    let clustersHash: string;
     if (node.role === 'gateway') {
       const parts = buildGatewayTableParts(s, node);
       listeners = parts.listeners;
@@ -85,6 +105,7 @@ export class PushCompiler {
       routeConfigsJson = JSON.stringify(routeConfigs);
       clusters = this.outboundClusters;
       clustersJson = `{${this.outboundClustersInner}}`;
+      clustersHash = this.shared.of(this.outboundClustersInner);
     } else {
       listeners = buildSidecarListeners(node);
       const rc = this.sidecarRouteConfigs(node);
@@ -95,6 +116,7 @@ export class PushCompiler {
       const inboundInner = JSON.stringify(inbound).slice(1, -1);
       // Inbound cluster names never collide with outbound ones (`inbound|...` vs `outbound|...`).
       clustersJson = `{${[this.outboundClustersInner, inboundInner].filter(Boolean).join(',')}}`;
+      clustersHash = sha(`${this.shared.of(this.outboundClustersInner)}|${inboundInner}`);
     }
     const sections: SerializedSections = {
       node: JSON.stringify(info),
@@ -104,9 +126,27 @@ export class PushCompiler {
       routeConfigs: routeConfigsJson,
       clusters: clustersJson,
     };
-    const bodyJson = `{${TABLE_SECTIONS.map((k) => `"${k}":${sections[k]}`).join(',')}}`;
-    const version = createHash('sha256').update(bodyJson).digest('hex').slice(0, 12);
-    const json = `{"version":${JSON.stringify(version)},${bodyJson.slice(1)}`;
-    return { table: { version, node: info, hosts: s.hosts, telemetry: s.telemetry, listeners, routeConfigs, clusters }, json, sections };
+    // Shared text (the outbound clusters, a workload's route configurations, hosts) is hashed
+    // once per push; per-proxy text is small. The version is a hash of the section hashes.
+    const hashes: Record<TableSection, string> = {
+      node: sha(sections.node),
+      hosts: this.shared.of(sections.hosts),
+      telemetry: this.shared.of(sections.telemetry),
+      listeners: sha(sections.listeners),
+      routeConfigs: this.shared.of(routeConfigsJson),
+      clusters: clustersHash,
+    };
+    const version = createHash('sha256').update(TABLE_SECTIONS.map((k) => hashes[k]).join('|')).digest('hex').slice(0, 12);
+    const table: ProxyTable = { version, node: info, hosts: s.hosts, telemetry: s.telemetry, listeners, routeConfigs, clusters };
+    let json: string | undefined;
+    return {
+      table,
+      get json() {
+        json ??= `{"version":${JSON.stringify(version)},${TABLE_SECTIONS.map((k) => `"${k}":${sections[k]}`).join(',')}}`;
+        return json;
+      },
+      sections,
+      hashes,
+    };
   }
 }

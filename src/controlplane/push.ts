@@ -4,7 +4,7 @@
  * (coalescing, like istiod's debounce but without a fixed delay). `converged()` resolves once every
  * proxy serves a table built from a snapshot taken after the call.
  */
-import { PushCompiler, type SerializedSections, type SerializedTable } from '../compiler/compile.js';
+import { PushCompiler, type SerializedTable } from '../compiler/compile.js';
 import { AdminClient } from './admin-client.js';
 import type { ProxyNode, Snapshot } from '../compiler/snapshot.js';
 import { TABLE_SECTIONS, type ProxyTable } from '../model/table.js';
@@ -133,7 +133,7 @@ export class PushController {
       let res = sent && sent.version === p.version ? await this.client.postJson(url, deltaJson(t, sent), PUSH_TIMEOUT_MS) : undefined;
       if (!res || res.status === 409) res = await this.client.postJson(url, t.json, PUSH_TIMEOUT_MS);
       const body = JSON.parse(res.body) as { version?: string; errors?: string[]; error?: string };
-      if (body.version === t.table.version) this.sent.set(p, { version: t.table.version, sections: t.sections });
+      if (body.version === t.table.version) this.sent.set(p, { version: t.table.version, hashes: t.hashes });
       else if (body.version !== sent?.version) this.sent.delete(p);
       if (res.status !== 200) throw new Error(body.error ?? body.errors?.join('; ') ?? `HTTP ${res.status}`);
       p.version = body.version;
@@ -148,12 +148,12 @@ export class PushController {
 
 interface SentTable {
   version: string;
-  sections: SerializedSections;
+  hashes: SerializedTable['hashes'];
 }
 
 /** A delta push: the new version, the version it applies to, and the sections that differ. */
 export function deltaJson(t: SerializedTable, base: SentTable): string {
   let out = `{"version":${JSON.stringify(t.table.version)},"base":${JSON.stringify(base.version)}`;
-  for (const k of TABLE_SECTIONS) if (t.sections[k] !== base.sections[k]) out += `,"${k}":${t.sections[k]}`;
+  for (const k of TABLE_SECTIONS) if (t.hashes[k] !== base.hashes[k]) out += `,"${k}":${t.sections[k]}`;
   return out + '}';
 }

@@ -175,10 +175,11 @@ describe('the admin endpoint', () => {
 });
 
 describe('deltaJson', () => {
-  it('names the base version and carries exactly the sections whose JSON differs', () => {
-    const sections = { node: '{"n":1}', hosts: '{}', telemetry: '{"a":true}', listeners: '[]', routeConfigs: '{"r":1}', clusters: '{"c":1}' };
-    const t = { table: { version: 'v2' } as ProxyTable, json: '', sections: { ...sections, routeConfigs: '{"r":2}', hosts: '{"h":1}' } };
-    const d = JSON.parse(deltaJson(t, { version: 'v1', sections })) as Record<string, unknown>;
+  it('names the base version and carries exactly the sections whose hash differs', () => {
+    const sections = { node: '{"n":1}', hosts: '{"h":1}', telemetry: '{"a":true}', listeners: '[]', routeConfigs: '{"r":2}', clusters: '{"c":1}' };
+    const hashes = { node: 'n', hosts: 'h', telemetry: 't', listeners: 'l', routeConfigs: 'r', clusters: 'c' };
+    const t = { table: { version: 'v2' } as ProxyTable, json: '', sections, hashes: { ...hashes, routeConfigs: 'r2', hosts: 'h2' } };
+    const d = JSON.parse(deltaJson(t, { version: 'v1', hashes })) as Record<string, unknown>;
     expect(d).toEqual({ version: 'v2', base: 'v1', hosts: { h: 1 }, routeConfigs: { r: 2 } });
   });
 });

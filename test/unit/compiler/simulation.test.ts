@@ -423,4 +423,30 @@ describe('serialized tables', () => {
     const { table, json } = new PushCompiler(snap).compileSerialized(webapp);
     expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(table)));
   });
+
+  it('section hashes tell replicas and pushes apart exactly where their JSON differs', async () => {
+    const { PushCompiler } = await import('../../../src/compiler/compile.js');
+    const { createSnapshot } = await import('../../../src/compiler/snapshot.js');
+    const { DEFAULT_MESH_CONFIG } = await import('../../../src/model/specs.js');
+    const { TABLE_SECTIONS } = await import('../../../src/model/table.js');
+    const snapOf = (objs: KubeObject[]) => createSnapshot(objs, DEFAULT_MESH_CONFIG, { hosts: {}, gatewayPorts: () => undefined });
+    const replicaA = sidecarNode('webapp', { app: 'webapp' }, '127.1.1.50');
+    const replicaB = sidecarNode('webapp', { app: 'webapp' }, '127.1.1.51');
+    const push1 = new PushCompiler(snapOf([...services, ...pods]));
+    const a = push1.compileSerialized(replicaA);
+    const b = push1.compileSerialized(replicaB);
+    const a2 = new PushCompiler(snapOf([...services, ...pods, ...destRule])).compileSerialized(replicaA);
+    const differing = (x: typeof a, y: typeof a) => TABLE_SECTIONS.filter((k) => x.hashes[k] !== y.hashes[k]);
+    const differingText = (x: typeof a, y: typeof a) => TABLE_SECTIONS.filter((k) => x.sections[k] !== y.sections[k]);
+    // Replicas (same app address in this helper): same routes and clusters; own identity and listeners.
+    expect(differing(a, b)).toEqual(differingText(a, b));
+    expect(differing(a, b)).toEqual(['node', 'listeners']);
+    // A DestinationRule adds subsets: clusters change (and routes, if they name subsets).
+    expect(differing(a, a2)).toEqual(differingText(a, a2));
+    expect(differing(a, a2)).toContain('clusters');
+    expect(a.table.version).not.toBe(a2.table.version);
+    expect(a.table.version).toMatch(/^[0-9a-f]{12}$/);
+    // The same input gives the same version.
+    expect(new PushCompiler(snapOf([...services, ...pods])).compileSerialized(replicaA).table.version).toBe(a.table.version);
+  });
 });
