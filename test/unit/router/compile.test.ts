@@ -22,22 +22,27 @@ describe('compiled route configuration', () => {
     ]),
   ]);
 
-  it('is frozen all the way down', () => {
+  it('freezes every structure it builds', () => {
     const c = compileRouteConfig(rc);
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.virtualHosts)).toBe(true);
+    expect(Object.isFrozen(c.virtualHosts[0]!.domains)).toBe(true);
     const route = c.virtualHosts[0]!.routes[0]!;
+    expect(Object.isFrozen(c.virtualHosts[0]!.routes)).toBe(true);
     expect(Object.isFrozen(route)).toBe(true);
     expect(Object.isFrozen(route.entries)).toBe(true);
-    expect(Object.isFrozen(route.action)).toBe(true);
-    expect(route.action.kind === 'route' && Object.isFrozen(route.action.clusters[0])).toBe(true);
+    expect(Object.isFrozen(route.entries[0])).toBe(true);
+    expect(Object.isFrozen(route.entries[0]!.decide(createRandom(1)))).toBe(true);
   });
 
-  it('does not modify or freeze the input', () => {
+  it('does not modify, copy or freeze the input: routes use its action and match objects', () => {
     const before = JSON.stringify(rc);
-    compileRouteConfig(rc);
+    const c = compileRouteConfig(rc);
     expect(JSON.stringify(rc)).toBe(before);
-    expect(Object.isFrozen(rc.virtualHosts[0]!.routes[0]!.action)).toBe(false);
+    const input = rc.virtualHosts[0]!.routes[0]!;
+    expect(Object.isFrozen(input.action)).toBe(false);
+    expect(c.virtualHosts[0]!.routes[0]!.action).toBe(input.action);
+    expect(c.virtualHosts[0]!.routes[0]!.matches).toBe(input.matches);
   });
 
   it('hands out the same frozen decision object for the same outcome', () => {
