@@ -146,14 +146,20 @@ export class ServerExchange {
    * framing headers for `chunked`/`close` and the Connection header are added here.
    */
   writeHead(status: number, headerLines: string, framing: ResponseFraming, reason?: string): void {
-    if (this.headersSent || this.closed) return;
+    const text = this.headText(status, headerLines, framing, reason);
+    if (text !== undefined) this.conn.writeHead(text);
+  }
+
+  /** The complete head (status line to the blank line); undefined if one was sent or it closed. */
+  private headText(status: number, headerLines: string, framing: ResponseFraming, reason?: string): string | undefined {
+    if (this.headersSent || this.closed) return undefined;
     this.headersSent = true;
     let text = statusLine(status, reason) + headerLines;
     if (framing === 'chunked') text += 'transfer-encoding: chunked\r\n';
     this.closeAfter = framing === 'close' || !this.head.keepAlive || this.conn.closing;
     if (this.closeAfter) text += 'connection: close\r\n';
     else if (this.head.minor === 0) text += 'connection: keep-alive\r\n';
-    this.conn.writeHead(text + '\r\n');
+    return text + '\r\n';
   }
 
   write(chunk: Buffer): boolean {
@@ -176,8 +182,10 @@ export class ServerExchange {
     }
     let lines = `date: ${httpDate()}\r\ncontent-length: ${buf.length}\r\n` + headerLines;
     if (buf.length > 0 && !/^content-type:/im.test(headerLines)) lines += 'content-type: text/plain\r\n';
-    this.writeHead(status, lines, 'length');
-    if (buf.length > 0 && this.head.method !== 'HEAD') this.write(buf);
+    const head = this.headText(status, lines, 'length');
+    if (head === undefined) return 0;
+    // The whole response is known: one write now, without the head's deferred flush.
+    this.conn.writeWhole(head, buf.length > 0 && this.head.method !== 'HEAD' ? buf : undefined);
     this.end();
     return buf.length;
   }
@@ -264,6 +272,19 @@ export class ServerConnection {
     out.write(head, 0, 'latin1');
     chunk.copy(out, head.length);
     return this.socket.write(out);
+  }
+
+  /** A head and, optionally, a body as one write (a response made whole by the server itself). */
+  writeWhole(head: string, body: Buffer | undefined): void {
+    this.flushHead();
+    if (!body) {
+      this.socket.write(head, 'latin1');
+      return;
+    }
+    const out = Buffer.allocUnsafe(head.length + body.length);
+    out.write(head, 0, 'latin1');
+    body.copy(out, head.length);
+    this.socket.write(out);
   }
 
   flushHead(): void {
