@@ -131,7 +131,9 @@ export class PushController {
     const sent = this.sent.get(p);
     try {
       let res = sent && sent.version === p.version ? await this.client.postJson(url, deltaJson(t, sent), PUSH_TIMEOUT_MS) : undefined;
-      if (!res || res.status === 409) res = await this.client.postJson(url, t.json, PUSH_TIMEOUT_MS);
+      // 409: the proxy lost the base. 400: it could not read the delta; the whole table is the
+      // fallback either way (a 422 stands: the whole table would be refused the same).
+      if (!res || res.status === 409 || res.status === 400) res = await this.client.postJson(url, t.json, PUSH_TIMEOUT_MS);
       const body = JSON.parse(res.body) as { version?: string; errors?: string[]; error?: string };
       if (body.version === t.table.version) this.sent.set(p, { version: t.table.version, hashes: t.hashes });
       else if (body.version !== sent?.version) this.sent.delete(p);

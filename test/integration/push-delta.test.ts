@@ -3,6 +3,8 @@
  * then only the sections that changed (like an RDS-only xDS update), and the whole table again
  * when the proxy no longer serves what a delta was built against.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSnapshot, type ProxyNode, type Snapshot } from '../../src/compiler/snapshot.js';
 import { deltaJson, PushController } from '../../src/controlplane/push.js';
@@ -125,6 +127,46 @@ describe('delta pushes', () => {
     // The delta reached the new process and was refused; the whole table followed.
     expect(restarted.pushes).toEqual(['routeConfigs', 'full']);
     expect(restarted.proxy.state.current?.version).toBe(handle.version);
+  });
+});
+
+describe('a proxy that cannot read a delta', () => {
+  it('is sent the whole table after a 400, and a 422 is not retried', async () => {
+    // A stand-in admin endpoint: whole tables are served, deltas answered with `deltaStatus`.
+    let deltaStatus = 400;
+    let serving = '';
+    const bodies: string[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        const push = JSON.parse(text) as { version: string; base?: string };
+        bodies.push(push.base === undefined ? 'full' : 'delta');
+        const status = push.base === undefined ? 200 : deltaStatus;
+        if (status === 200) serving = push.version;
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(status === 200 ? { version: serving, errors: [] } : { version: serving, error: 'no', errors: ['no'] }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }));
+    let objs = [...objects(SERVICE), ...objects(virtualService('v1'))];
+    const push = new PushController(() => snapshotOf(objs), () => undefined);
+    const handle = { key: 'istioinaction/webapp-abc', node: await sidecarNode(), adminUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+    push.register(handle);
+    await push.converged();
+    objs = [...objects(SERVICE), ...objects(virtualService('v2'))];
+    push.trigger();
+    await push.converged();
+    expect(bodies).toEqual(['full', 'delta', 'full']);
+    expect(handle.version).toBe(push.tableFor(handle.key)!.version);
+
+    deltaStatus = 422;
+    objs = [...objects(SERVICE), ...objects(virtualService('v3'))];
+    push.trigger();
+    await push.converged();
+    expect(bodies.slice(3)).toEqual(['delta']);
+    expect(handle.version).toBe(serving);
   });
 });
 
