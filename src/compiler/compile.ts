@@ -58,6 +58,8 @@ export class PushCompiler {
    */
   private readonly routeConfigCache = new Map<string, { value: Record<string, RouteConfiguration>; json: string }>();
   private clustersInner: string | undefined;
+  private hostsJson: string | undefined;
+  private telemetryJson: string | undefined;
   private readonly shared = new SharedHashes();
 
   constructor(private readonly snapshot: Snapshot) {
@@ -118,10 +120,13 @@ export class PushCompiler {
       clustersJson = `{${[this.outboundClustersInner, inboundInner].filter(Boolean).join(',')}}`;
       clustersHash = sha(`${this.shared.of(this.outboundClustersInner)}|${inboundInner}`);
     }
+    // The same for every proxy of the push: serialized once (and so hashed once, by identity).
+    this.hostsJson ??= JSON.stringify(s.hosts);
+    this.telemetryJson ??= JSON.stringify(s.telemetry);
     const sections: SerializedSections = {
       node: JSON.stringify(info),
-      hosts: JSON.stringify(s.hosts),
-      telemetry: JSON.stringify(s.telemetry),
+      hosts: this.hostsJson,
+      telemetry: this.telemetryJson,
       listeners: JSON.stringify(listeners),
       routeConfigs: routeConfigsJson,
       clusters: clustersJson,

@@ -24,19 +24,10 @@ export class AdminClient {
 
   /**
    * POSTs a JSON body to `url` (http://host:port/path); rejects on no answer within `timeoutMs`.
-   * Sent once more if the connection closed before any answer: a kept-alive connection the proxy
-   * closed (it restarted) as we reused it. Pushes are idempotent, so that is safe.
+   * The whole request is one string, so the pool re-sends it once if a kept-alive connection turns
+   * out closed (the proxy restarted) as it is reused; pushes are idempotent, so that is safe.
    */
-  async postJson(url: string, json: string, timeoutMs: number): Promise<AdminAnswer> {
-    try {
-      return await this.post(url, json, timeoutMs);
-    } catch (err) {
-      if ((err as { kind?: UpstreamFailure }).kind !== 'reset') throw err;
-      return this.post(url, json, timeoutMs);
-    }
-  }
-
-  private post(url: string, json: string, timeoutMs: number): Promise<AdminAnswer> {
+  postJson(url: string, json: string, timeoutMs: number): Promise<AdminAnswer> {
     const t = this.target(url);
     // Head and body go out in one write as one latin1 string: one wakeup of the proxy, not two,
     // and no UTF-8 encoding pass over the table (non-ASCII is escaped, which JSON allows).
@@ -49,7 +40,7 @@ export class AdminClient {
         req.abort();
         reject(new Error(`no answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      const req = this.pool.request(t, request, 'POST', false, {
+      const req = this.pool.request(t, request, 'POST', true, {
         head: (h) => {
           status = h.status;
           return 'decoded';
@@ -61,10 +52,9 @@ export class AdminClient {
         },
         error: (kind, err) => {
           clearTimeout(timer);
-          reject(Object.assign(new Error(`${FAILURES[kind]}${err ? ` (${err.message})` : ''}`), { kind }));
+          reject(new Error(`${FAILURES[kind]}${err ? ` (${err.message})` : ''}`));
         },
       });
-      req.end();
     });
   }
 

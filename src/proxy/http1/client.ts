@@ -85,10 +85,11 @@ export class UpstreamRequest {
     private readonly target: UpstreamTarget,
     private readonly headText: string,
     private readonly method: string,
-    private readonly bodyless: boolean,
+    /** Nothing follows headText: the request can be re-sent as is. */
+    private readonly replayable: boolean,
     private readonly events: ResponseEvents,
   ) {
-    this.requestEnded = bodyless;
+    this.requestEnded = replayable;
   }
 
   /** The local end of the upstream connection, for the access log. */
@@ -215,8 +216,9 @@ export class UpstreamRequest {
     }
     if (!conn.connected) return this.fail('connect', conn.lastError);
     // A kept-alive connection the server closed just as we reused it: the request never got
-    // there, so a bodyless one is sent again on a fresh connection (as node:http and Envoy do).
-    if (!this.gotBytes && conn.uses > 1 && this.bodyless && !this.retried) {
+    // there, so a replayable one (no body still to stream) is sent again on a fresh connection (as
+    // node:http and Envoy do for bodyless requests).
+    if (!this.gotBytes && conn.uses > 1 && this.replayable && !this.retried) {
       this.retried = true;
       this.buf = undefined;
       this.start(this.pool.open(this.target));
@@ -235,10 +237,11 @@ export class UpstreamPool {
 
   /**
    * Sends a request head (complete, with the final CRLF) and returns the exchange; the body, if
-   * any, follows with write()/end().
+   * any, follows with write()/end(). `replayable`: nothing follows `headText` (a bodyless request,
+   * or one whose whole body is already in `headText`), so the request can be sent again as is.
    */
-  request(target: UpstreamTarget, headText: string, method: string, bodyless: boolean, events: ResponseEvents): UpstreamRequest {
-    const req = new UpstreamRequest(this, target, headText, method, bodyless, events);
+  request(target: UpstreamTarget, headText: string, method: string, replayable: boolean, events: ResponseEvents): UpstreamRequest {
+    const req = new UpstreamRequest(this, target, headText, method, replayable, events);
     req.start(this.take(target) ?? this.open(target));
     return req;
   }

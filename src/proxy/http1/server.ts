@@ -277,14 +277,10 @@ export class ServerConnection {
   /** A head and, optionally, a body as one write (a response made whole by the server itself). */
   writeWhole(head: string, body: Buffer | undefined): void {
     this.flushHead();
-    if (!body) {
-      this.socket.write(head, 'latin1');
-      return;
-    }
-    const out = Buffer.allocUnsafe(head.length + body.length);
-    out.write(head, 0, 'latin1');
-    body.copy(out, head.length);
-    this.socket.write(out);
+    this.pendingHead = head;
+    // write() coalesces the parked head with the body; with no body, the head goes alone.
+    if (body) this.write(body);
+    else this.flushHead();
   }
 
   flushHead(): void {
