@@ -4,7 +4,6 @@
  * they say; anything else only resolves through the machine's DNS when the lab runs with
  * `--real-external`.
  */
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 
 export interface Target {
@@ -24,6 +23,8 @@ export async function resolveTarget(
   if (isIP(bare)) return { address: bare, port };
   if (!allowRealDns) return undefined;
   try {
+    // Loaded on first use: only --real-external needs DNS, and every proxy process would carry it.
+    const { lookup } = await import('node:dns/promises');
     const r = await lookup(bare);
     return { address: r.address, port };
   } catch {

@@ -1,5 +1,5 @@
 /** Small writers for HTTP/1.1 heads, shared by the server and client sides. */
-import { STATUS_CODES } from 'node:http';
+import { REASON_PHRASES } from './reason-phrases.js';
 
 export type HeaderValue = string | string[];
 export type HeaderMap = Record<string, HeaderValue>;
@@ -11,7 +11,7 @@ export function statusLine(status: number, reason?: string): string {
   if (reason !== undefined) return `HTTP/1.1 ${status} ${reason}\r\n`;
   let line = statusLines.get(status);
   if (!line) {
-    line = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    line = `HTTP/1.1 ${status} ${REASON_PHRASES[status] ?? 'Unknown'}\r\n`;
     statusLines.set(status, line);
   }
   return line;
