@@ -12,7 +12,7 @@ import { freePort } from '../src/runtime/addresses.js';
 import type { ProxyTable } from '../src/model/table.js';
 import type { ClosedResult, LoadJob, RateResult } from './lib/loadgen.js';
 import { compileTables, GATEWAY_HOST, MESH_HOST, type Addr } from './lib/mesh.js';
-import { cpuSeconds, peakRss, processTree, start, stop, track, waitTcp, type Started } from './lib/proc.js';
+import { cpuBetween, cpuSample, peakRss, privateRss, processTree, start, stop, track, waitTcp, type Started } from './lib/proc.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PROXY_MAIN = join(HERE, '..', 'src', 'proxy', 'main.js');
@@ -58,6 +58,8 @@ export interface RowRun {
   cpuPer1000AtMax: number;
   /** Sum of VmHWM over the measured process(es), bytes. */
   peakRss: number;
+  /** Sum of RssAnon over the measured process(es) at the end of the row, bytes (0 if unknown). */
+  privateRss?: number;
   processes: number;
 }
 
@@ -276,9 +278,9 @@ function runLoad<T extends ClosedResult | RateResult>(job: LoadJob, pids: () => 
   return new Promise((resolve, reject) => {
     const child = fork(LOADGEN, [JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     track(child);
-    let cpu0 = 0;
-    let cpu1 = 0;
-    const sample = () => pids().reduce((s, pid) => s + cpuSeconds(pid), 0);
+    let cpu0 = cpuSample([]);
+    let cpu1 = cpuSample([]);
+    const sample = () => cpuSample(pids());
     const limit = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('load generator did not finish in time'));
@@ -290,7 +292,7 @@ function runLoad<T extends ClosedResult | RateResult>(job: LoadJob, pids: () => 
       else if (m.type === 'result') {
         settled = true;
         clearTimeout(limit);
-        resolve({ result: m.result!, cpu: cpu1 - cpu0 });
+        resolve({ result: m.result!, cpu: cpuBetween(cpu0, cpu1) });
       } else if (m.type === 'error') {
         settled = true;
         clearTimeout(limit);
@@ -327,6 +329,7 @@ async function measure(spec: RowSpec, ctx: RunContext, d: Durations, run: number
       cpuPer1000: (rate.cpu / Math.max(1, rate.result.completed)) * 1000,
       cpuPer1000AtMax: (closed.cpu / Math.max(1, closed.result.completed)) * 1000,
       peakRss: pids.reduce((s, pid) => s + peakRss(pid), 0),
+      privateRss: pids.reduce((s, pid) => s + privateRss(pid), 0),
       processes: pids.length,
     };
   } finally {

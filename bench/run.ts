@@ -54,6 +54,7 @@ interface Derived {
   cpuVsNginx?: Spread;
   rpsVsNginx?: Spread;
   peakRssMB?: Spread;
+  privateRssMB?: Spread;
   errors: number;
 }
 
@@ -77,6 +78,7 @@ function derive(rows: RowResult[]): Derived[] {
       cpuVsNginx: r.id === 'direct' ? undefined : over((x) => (sameRun('nginx', x.run) ? x.cpuPer1000 / sameRun('nginx', x.run)!.cpuPer1000 : undefined)),
       rpsVsNginx: r.id === 'direct' ? undefined : over((x) => (sameRun('nginx', x.run) ? x.rps / sameRun('nginx', x.run)!.rps : undefined)),
       peakRssMB: over((x) => x.peakRss / 2 ** 20),
+      privateRssMB: over((x) => (x.privateRss ? x.privateRss / 2 ** 20 : undefined)),
       errors: r.runs.reduce((s, x) => s + x.errors + x.non2xx, 0),
     };
   });
@@ -109,9 +111,10 @@ function overheadMarkdown(rows: RowResult[], derived: Derived[], d: Durations, r
   const mb = (s?: Spread) => cell(s, 0);
   const lines: string[][] = rows.map((r, i) => {
     const x = derived[i]!;
-    if (r.skipped && r.runs.length === 0) return [r.label, r.skipped, '', '', '', '', '', '', '', ''];
+    if (r.skipped && r.runs.length === 0) return [r.label, r.skipped, '', '', '', '', '', '', '', '', ''];
     const cpuCell = r.id === 'direct' ? `(${cell(x.cpuPer1000, 3)})` : cell(x.cpuPer1000, 3);
     const rss = r.id === 'direct' ? `(${mb(x.peakRssMB)})` : mb(x.peakRssMB);
+    const priv = r.id === 'direct' ? `(${mb(x.privateRssMB)})` : mb(x.privateRssMB);
     return [
       r.label + (x.errors > 0 ? ` ⚠ ${x.errors} errors` : ''),
       cell(x.rps, 0),
@@ -123,10 +126,11 @@ function overheadMarkdown(rows: RowResult[], derived: Derived[], d: Durations, r
       r.id === 'direct' ? `(${cell(x.cpuPer1000AtMax, 3)})` : cell(x.cpuPer1000AtMax, 3),
       r.id === 'direct' || r.id === 'nginx' ? '-' : x.cpuVsNginx ? `${cell(x.cpuVsNginx, 2)}x` : '-',
       rss,
+      priv,
     ];
   });
   const table = markdownTable(
-    ['target', 'max req/s (32 conns)', 'p50 ms', 'p90 ms', 'p99 ms', 'added p50 / p90 ms', 'CPU-s per 1000 req at 1000 req/s', 'CPU-s per 1000 req at max', 'CPU vs nginx (at 1000 req/s)', 'peak RSS MB'],
+    ['target', 'max req/s (32 conns)', 'p50 ms', 'p90 ms', 'p99 ms', 'added p50 / p90 ms', 'CPU-s per 1000 req at 1000 req/s', 'CPU-s per 1000 req at max', 'CPU vs nginx (at 1000 req/s)', 'peak RSS MB', 'private MB at end'],
     lines,
   );
   const notes = rows.map((r) => `- **${r.label}**: ${r.note}.`).join('\n');
@@ -135,7 +139,8 @@ function overheadMarkdown(rows: RowResult[], derived: Derived[], d: Durations, r
 ${runs > 1 ? `Median (min…max) over ${runs} interleaved runs` : 'One run'}. Latency at a fixed ${d.rate} req/s over ${d.connections} keep-alive
 connections for ${d.rateMs / 1000} s (coordinated-omission corrected, see README); max req/s with a closed loop on
 ${d.connections} keep-alive connections for ${d.tputMs / 1000} s. CPU-s per 1000 requests and peak RSS are the proxy
-process(es) from /proc (CPU over the measured window of each phase; RSS is VmHWM at the end of the row).
+process(es) from /proc (CPU over the measured window of each phase; RSS is VmHWM at the end of the row;
+"private" is RssAnon then: RSS without the binary's and libraries' file pages, which processes share).
 "Added" (minus the direct row) and "vs nginx" are computed within each run, then summarised.
 
 ${table}
