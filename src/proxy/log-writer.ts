@@ -3,45 +3,48 @@
  * a file (as for every lab proxy): one write(2) per event-loop turn stalled a loaded sidecar on
  * disk I/O — measured 12k req/s with the proxy 44% idle, against 20k with logging elsewhere. Like
  * Envoy's access log flush thread, lines go out on the thread pool, one write in flight at a time,
- * with whatever accumulated meanwhile in the next one. Memory is bounded: past MAX_PENDING_BYTES
- * lines are dropped and counted.
+ * with whatever accumulated meanwhile in the next one (one writev of the pending batches). Memory
+ * is bounded: past MAX_PENDING_BYTES batches are dropped and counted.
  */
-import { write } from 'node:fs';
+import { writev } from 'node:fs';
 
 const MAX_PENDING_BYTES = 16 << 20;
 
 export class AsyncFdWriter {
-  private pending: string[] = [];
+  private pending: Buffer[] = [];
   private pendingBytes = 0;
   private inFlight = false;
   private idle: (() => void)[] = [];
-  /** Lines lost because the output could not keep up. */
+  /** Batches lost because the output could not keep up. */
   dropped = 0;
 
   constructor(private readonly fd: number) {}
 
-  readonly write = (text: string): void => {
-    if (this.pendingBytes + text.length > MAX_PENDING_BYTES) {
+  readonly write = (chunk: Buffer): void => {
+    if (this.pendingBytes + chunk.length > MAX_PENDING_BYTES) {
       this.dropped++;
       return;
     }
-    this.pending.push(text);
-    this.pendingBytes += text.length;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
     if (!this.inFlight) this.next();
   };
 
   private next(): void {
     if (this.pending.length === 0) return;
-    const buf = Buffer.from(this.pending.join(''));
+    const chunks = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     this.inFlight = true;
-    this.writeAll(buf, 0);
+    this.writeAll(chunks);
   }
 
-  private writeAll(buf: Buffer, offset: number): void {
-    write(this.fd, buf, offset, buf.length - offset, null, (err, n) => {
-      if (!err && offset + n < buf.length) return this.writeAll(buf, offset + n);
+  private writeAll(chunks: Buffer[]): void {
+    writev(this.fd, chunks, (err, n) => {
+      if (!err) {
+        const rest = unwritten(chunks, n);
+        if (rest.length > 0) return this.writeAll(rest);
+      }
       this.inFlight = false;
       this.next();
       if (!this.inFlight) for (const resolve of this.idle.splice(0)) resolve();
@@ -54,4 +57,15 @@ export class AsyncFdWriter {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
+}
+
+/** What is left of `chunks` after the first `written` bytes went out. */
+export function unwritten(chunks: Buffer[], written: number): Buffer[] {
+  let skip = written;
+  for (let i = 0; i < chunks.length; i++) {
+    const c = chunks[i]!;
+    if (skip < c.length) return [c.subarray(skip), ...chunks.slice(i + 1)];
+    skip -= c.length;
+  }
+  return [];
 }

@@ -18,8 +18,8 @@ export interface ProxyOptions {
   adminPort: number;
   seed?: number;
   allowExternal?: boolean;
-  /** Where access log lines go (default: stdout). */
-  write?: (text: string) => void;
+  /** Where access log lines go, in batches of whole lines (default: stdout). */
+  write?: (chunk: Buffer) => void;
   onQuit?: () => void;
 }
 

@@ -372,7 +372,7 @@ beforeAll(async () => {
   const portA = await listen(upA);
   const portB = await listen(upB);
   proxyPort = await freePort();
-  proxy = new Proxy({ adminHost: '127.0.0.1', adminPort: 0, write: (t) => (logText += t) });
+  proxy = new Proxy({ adminHost: '127.0.0.1', adminPort: 0, write: (t) => (logText += t.toString()) });
   await proxy.start();
   const table: ProxyTable = {
     version: 'http1',

@@ -35,7 +35,7 @@ beforeAll(async () => {
   slowPort = (slow.address() as AddressInfo).port;
   closedPort = await freePort();
   proxyPort = await freePort();
-  proxy = new Proxy({ adminHost: '127.0.0.1', adminPort: 0, write: (t) => (logText += t) });
+  proxy = new Proxy({ adminHost: '127.0.0.1', adminPort: 0, write: (t) => (logText += t.toString()) });
   await proxy.start();
   const table: ProxyTable = {
     version: 'failures',
