@@ -27,6 +27,15 @@ const vs = (name: string, host: string): KubeObject => ({
 });
 const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'istioinaction' }, spec: {} };
 
+/** A store with persistence started on a fresh file. */
+function started(): { file: string; store: ObjectStore; p: StorePersistence } {
+  const file = fileIn();
+  const store = new ObjectStore();
+  const p = new StorePersistence(store, file);
+  p.start();
+  return { file, store, p };
+}
+
 function saved(file: string): string[] {
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as { objects: KubeObject[] };
   return parsed.objects.map((o) => `${o.kind}/${o.metadata.name}:${JSON.stringify((o.spec as { hosts?: string[] }).hosts ?? [])}`);
@@ -34,10 +43,7 @@ function saved(file: string): string[] {
 
 describe('StorePersistence', () => {
   it('writes a burst of changes once it settles, leaves Pods out, and a new store loads it back', async () => {
-    const file = fileIn();
-    const store = new ObjectStore();
-    const p = new StorePersistence(store, file);
-    p.start();
+    const { file, store, p } = started();
     store.apply(vs('a', 'catalog'));
     store.apply(pod);
     for (let i = 0; i < 20; i++) store.apply(vs('b', `host-${i}`));
@@ -50,10 +56,7 @@ describe('StorePersistence', () => {
   });
 
   it('a change after a write gets its own write', async () => {
-    const file = fileIn();
-    const store = new ObjectStore();
-    const p = new StorePersistence(store, file);
-    p.start();
+    const { file, store, p } = started();
     store.apply(vs('a', 'one'));
     await waitFor(async () => (existsSync(file) ? true : undefined), 'the first write');
     store.apply(vs('a', 'two'));
@@ -62,10 +65,7 @@ describe('StorePersistence', () => {
   });
 
   it('flush() writes at once, and a pending scheduled write does not replace it afterwards', async () => {
-    const file = fileIn();
-    const store = new ObjectStore();
-    const p = new StorePersistence(store, file);
-    p.start();
+    const { file, store, p } = started();
     store.apply(vs('a', 'one'));
     p.flush();
     expect(saved(file)).toEqual(['VirtualService/a:["one"]']);
