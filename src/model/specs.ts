@@ -24,7 +24,13 @@ export interface DeploymentSpec {
 }
 
 export interface ServicePort { port: number; targetPort?: number | string; name?: string; protocol?: string }
-export interface ServiceSpec { selector?: Record<string, string>; ports?: ServicePort[]; type?: string }
+export interface ServiceSpec {
+  selector?: Record<string, string>;
+  ports?: ServicePort[];
+  type?: string;
+  /** The Service's virtual address, assigned by the control plane where the runtime routes one (Docker). */
+  clusterIP?: string;
+}
 
 /** Pod status as the lab's runtime reports it. */
 export interface PodStatus {

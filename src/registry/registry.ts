@@ -29,6 +29,8 @@ export interface RegistryService {
   location?: 'MESH_EXTERNAL' | 'MESH_INTERNAL';
   /** Endpoints per service port. */
   endpoints: Map<number, Endpoint[]>;
+  /** The Service's virtual address (`spec.clusterIP`), where the runtime has them (Docker). */
+  vip?: string;
 }
 
 export interface Registry {
@@ -156,6 +158,7 @@ export function buildRegistry(objects: KubeObject[]): Registry {
       ports,
       selector: spec.selector,
       endpoints,
+      ...(spec.clusterIP && spec.clusterIP !== 'None' ? { vip: spec.clusterIP } : {}),
     });
   }
 
