@@ -10,13 +10,15 @@ import { objectKey, type KubeObject, type SourceRef } from '../model/objects.js'
 import type { PodTemplate } from '../model/specs.js';
 import { programForImage } from '../runtime/images.js';
 import { LabError } from '../shared/errors.js';
+import { checkClusterIPs, type ServiceAddressAllocator } from './service-addresses.js';
 
 export interface ApplyDocument {
   object: KubeObject;
   source: SourceRef;
 }
 
-export function admit(documents: ApplyDocument[], defaultNamespace: string, current: KubeObject[]): { objects: KubeObject[]; warnings: string[] } {
+/** With `serviceAddresses` (runtimes with Service virtual addresses), Services' `spec.clusterIP` is checked too. */
+export function admit(documents: ApplyDocument[], defaultNamespace: string, current: KubeObject[], serviceAddresses?: ServiceAddressAllocator): { objects: KubeObject[]; warnings: string[] } {
   const errors: ConfigError[] = [];
   const objects: KubeObject[] = [];
   const warnings: string[] = [];
@@ -47,6 +49,15 @@ export function admit(documents: ApplyDocument[], defaultNamespace: string, curr
     }
     objects.push(obj);
     sources.set(objectKey(obj.kind, obj.metadata.namespace, obj.metadata.name), doc.source);
+  }
+  if (serviceAddresses) {
+    const stored = new Map(current.map((o) => [objectKey(o.kind, o.metadata.namespace, o.metadata.name), o] as const));
+    const key = (o: KubeObject) => objectKey(o.kind, o.metadata.namespace, o.metadata.name);
+    for (const [i, message] of checkClusterIPs(objects, serviceAddresses, (o) => stored.get(key(o)))) {
+      const o = objects[i]!;
+      const src = sources.get(key(o))!;
+      errors.push(new ConfigError({ file: src.file, index: src.index, kind: o.kind, name: o.metadata.name, path: 'spec.clusterIP' }, message));
+    }
   }
   if (errors.length > 0) throw configErrorsToLabError(errors);
   if (documents.length === 0) throw new LabError('LAB_ERR_USAGE', 'no objects passed to apply');

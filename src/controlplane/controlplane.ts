@@ -20,6 +20,8 @@ import { flaggerLogFile } from './lab-home.js';
 import { applyMeshSettings, saveMeshConfig } from './mesh-config.js';
 import { PodManager } from './pods.js';
 import { PushController } from './push.js';
+import { AddressingStore, ServiceAddressAllocator } from './service-addresses.js';
+import { buildDnsTable, type DnsTable } from '../dns/resolver.js';
 
 export interface ControlPlaneOptions {
   runtime: Runtime;
@@ -34,6 +36,8 @@ export interface ControlPlaneOptions {
   /** Canary durations are divided by this (45: a 45s analysis interval takes 1s). */
   timeScale: number;
   log: (msg: string) => void;
+  /** Where Services' virtual addresses (`spec.clusterIP`) come from (Docker: `172.28.128.0/17`); unset: none are assigned. */
+  serviceCidr?: string;
 }
 
 export const INGRESS_GATEWAY: KubeObject = {
@@ -54,7 +58,7 @@ export const INGRESS_GATEWAY: KubeObject = {
 const SYSTEM_NAMESPACES = new Set(['istio-system']);
 
 export class ControlPlane {
-  readonly store = new ObjectStore();
+  readonly store: ObjectStore;
   readonly push: PushController;
   readonly pods: PodManager;
   readonly deployments: DeploymentController;
@@ -66,6 +70,7 @@ export class ControlPlane {
   private externalTarget: { address: string; port: number } | undefined;
 
   constructor(private readonly o: ControlPlaneOptions) {
+    this.store = o.serviceCidr ? new AddressingStore(new ServiceAddressAllocator(o.serviceCidr)) : new ObjectStore();
     this.mesh = o.mesh;
     this.persistence = new StorePersistence(this.store, o.storeFile);
     this.push = new PushController(() => this.snapshot(), o.log);
@@ -203,7 +208,8 @@ export class ControlPlane {
    */
   async apply(body: { documents: ApplyDocument[]; namespace?: string; wait?: boolean }) {
     const ns = body.namespace ?? 'istioinaction';
-    const { objects, warnings } = admit(body.documents ?? [], ns, this.store.all());
+    const addresses = this.store instanceof AddressingStore ? this.store.serviceAddresses : undefined;
+    const { objects, warnings } = admit(body.documents ?? [], ns, this.store.all(), addresses);
     const results = objects.map((o) => {
       const r = this.store.apply(o);
       return { kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name, outcome: r.outcome };
@@ -276,6 +282,15 @@ export class ControlPlane {
       if (matches(e.object)) res.write(JSON.stringify(e) + '\n');
     });
     req.on('close', stop);
+  }
+
+  /**
+   * What the lab's DNS server answers (`startDnsServer({ lookup: () => cp.dnsTable(hosts) })`):
+   * `<name>.<ns>.svc.cluster.local` for every Service with a virtual address, plus `extraHosts`
+   * (FQDN -> IPv4, e.g. the external stand-in's `jsonplaceholder.typicode.com`).
+   */
+  dnsTable(extraHosts: Readonly<Record<string, string>> = {}): DnsTable {
+    return buildDnsTable(this.store.list('Service'), extraHosts);
   }
 
   /** For `lab curl` without `--from`: a Service's endpoints, as kube-proxy would pick from. */

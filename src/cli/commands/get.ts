@@ -13,7 +13,7 @@ Kinds take kubectl's names and short names: deploy, svc, po, sa, gw, vs, dr, se,
 
 type Columns = { headers: string[]; row: (o: KubeObject) => string[] };
 
-function columns(kind: string, wide: boolean): Columns {
+export function columns(kind: string, wide: boolean): Columns {
   switch (kind) {
     case 'Deployment':
       return {
@@ -37,11 +37,14 @@ function columns(kind: string, wide: boolean): Columns {
         },
       };
     case 'Service':
+      // kubectl's columns; the cluster IP is `<none>` where the runtime gives Services none (local).
       return {
-        headers: ['NAME', 'TYPE', 'PORT(S)', 'SELECTOR', 'AGE'],
+        headers: wide ? ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE', 'SELECTOR'] : ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE'],
         row: (o) => {
           const s = (o.spec ?? {}) as ServiceSpec;
-          return [o.metadata.name, s.type ?? 'ClusterIP', (s.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(','), labelsText(s.selector), age(o.metadata.creationTimestamp)];
+          const ports = (s.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',') || '<none>';
+          const row = [o.metadata.name, s.type ?? 'ClusterIP', s.clusterIP || '<none>', '<none>', ports, age(o.metadata.creationTimestamp)];
+          return wide ? [...row, labelsText(s.selector)] : row;
         },
       };
     case 'VirtualService':
