@@ -55,7 +55,8 @@ export function buildClusters(snapshot: Snapshot): Record<string, Cluster> {
   for (const svc of snapshot.registry.services) {
     const dr = rules.get(svc.hostname);
     const baseLb = lbOf(dr?.trafficPolicy?.loadBalancer, DEFAULT_LB);
-    const service = { fqdn: svc.hostname, name: svc.name, namespace: svc.namespace };
+    // `vip` only when the registry has one, so tables without VIPs serialize (and hash) as before.
+    const service: NonNullable<Cluster['service']> = { fqdn: svc.hostname, name: svc.name, namespace: svc.namespace, ...(svc.vip ? { vip: svc.vip } : {}) };
     const type = clusterType(svc);
     for (const port of svc.ports) {
       const endpoints = svc.endpoints.get(port.port) ?? [];

@@ -1,8 +1,10 @@
 /**
  * A sidecar's table: inbound listeners that hand requests to the app, and one outbound listener
- * (the app's HTTP proxy) whose route configuration is chosen by the destination port, with a
+ * (the app's HTTP proxy, or where iptables capture sends the app's connections: `capture`) whose
+ * route configuration is chosen by the destination port, with a
  * virtual host per registry service on that port (pilot's `BuildSidecarOutboundVirtualHosts`).
  */
+import { OUTBOUND_CAPTURE_PORT } from '../capture/original-port.js';
 import type { KubeObject } from '../model/objects.js';
 import { CLUSTER_DOMAIN, inboundClusterName, outboundClusterName, resolveShortHost } from '../model/names.js';
 import type { SidecarSpec, VirtualServiceSpec } from '../model/specs.js';
@@ -134,6 +136,8 @@ export function buildSidecarListeners(node: ProxyNode): Listener[] {
     bindPort: inb.bindPort,
     port: inb.port,
     routeConfig: `inbound|${inb.port}`,
+    // Only when set: tables of the local runtime serialize (and hash) as before.
+    ...(inb.capture ? { capture: 'iptables' as const } : {}),
   }));
   if (node.outbound) {
     listeners.push({
@@ -141,8 +145,9 @@ export function buildSidecarListeners(node: ProxyNode): Listener[] {
       direction: 'outbound',
       bindAddress: node.outbound.bindAddress,
       bindPort: node.outbound.bindPort,
-      port: 15001,
+      port: OUTBOUND_CAPTURE_PORT,
       routeConfig: '*',
+      ...(node.outbound.capture ? { capture: 'iptables' as const } : {}),
     });
   }
   return listeners;

@@ -55,8 +55,14 @@ export interface ProxyNode {
   ip: string;
   labels: Record<string, string>;
   workload: string;
-  /** Sidecars: one inbound listener per container port. */
-  inbound: Array<{ port: number; bindAddress: string; bindPort: number; appAddress: string; appPort: number }>;
-  /** Sidecars: the forward-proxy listener the app's HTTP_PROXY points at. */
-  outbound?: { bindAddress: string; bindPort: number };
+  /**
+   * Sidecars: one inbound listener per container port. `capture`: traffic for the port reaches the
+   * listener through an iptables REDIRECT (Docker pods); unset for the local runtime.
+   */
+  inbound: Array<{ port: number; bindAddress: string; bindPort: number; appAddress: string; appPort: number; capture?: true }>;
+  /**
+   * Sidecars: the outbound listener. Without `capture`, the forward proxy the app's HTTP_PROXY
+   * points at; with it, where the pod's iptables rules DNAT the app's connections (Docker pods).
+   */
+  outbound?: { bindAddress: string; bindPort: number; capture?: true };
 }

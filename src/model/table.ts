@@ -128,8 +128,12 @@ export interface Cluster {
   type: 'eds' | 'original_dst' | 'dns';
   lb: LoadBalancer;
   endpoints: Endpoint[];
-  /** Metadata for metrics labels (destination_service etc.). */
-  service?: { fqdn: string; name: string; namespace: string };
+  /**
+   * Metadata for metrics labels (destination_service etc.). `vip` is the Service's virtual IP
+   * (`spec.clusterIP`) where the runtime has one (Docker); absent otherwise. Captured listeners log
+   * it as the original destination.
+   */
+  service?: { fqdn: string; name: string; namespace: string; vip?: string };
   subset?: string;
   port?: number;
 }
@@ -148,6 +152,13 @@ export interface Listener {
    * request's destination port (`routeConfigs[String(port)]`), like Envoy's per-port RDS names.
    */
   routeConfig: string;
+  /**
+   * Set on listeners that receive connections redirected by the pod's iptables rules instead of
+   * connections an app addressed to the proxy (absent otherwise). Outbound: the original destination
+   * port is decoded from the local address the connection arrived at (127.1.hi.lo, see
+   * src/capture/original-port.ts). Inbound: bound on 15100+i, logged as `<pod ip>:<port>`.
+   */
+  capture?: 'iptables';
 }
 
 export interface NodeInfo {
