@@ -9,10 +9,11 @@ import { connect, type Socket } from 'node:net';
 import type { Listener } from '../model/table.js';
 import { canonicalAuthority } from '../router/authority.js';
 import { decide } from '../router/decide.js';
+import { mayConnect } from './capture.js';
 import type { ProxyState } from './handler.js';
 import type { RequestHead } from './http1/parse.js';
 import type { ConnectionInfo } from './http1/server.js';
-import { isLoopback, resolveTarget } from './resolve.js';
+import { resolveTarget } from './resolve.js';
 import type { AccessLogRecord } from './telemetry/access-log.js';
 
 function refuse(socket: Socket, status: number, text: string): void {
@@ -80,7 +81,7 @@ export function createConnectHandler(state: ProxyState, listener: Listener) {
       return done(503, 'UH', 'no_healthy_upstream', d.routeName, d.cluster);
     }
     void resolveTarget(ep.address, ep.port, rt.table.hosts, state.allowExternal).then((target) => {
-      if (!target || (!state.allowExternal && !isLoopback(target.address))) {
+      if (!target || !mayConnect(state, listener, target, ep)) {
         refuse(socket, 502, 'Bad Gateway');
         return done(502, 'UF', target ? 'lab_refused_non_loopback_destination' : 'dns_resolution_failed', d.routeName, d.cluster);
       }

@@ -19,7 +19,7 @@ import { headerLines, isSafeHeaderValue, type HeaderMap } from './http1/wire.js'
 import { LOCAL_REPLY_BODY, sendLocalReply } from './local-reply.js';
 import { MirrorSender, shadowAuthority, type MirrorCopy } from './mirror.js';
 import { decodePeer, PEER_METADATA, PEER_METADATA_ID, REQUESTED_SERVER_NAME, type PeerInfo } from './peer-metadata.js';
-import { outboundTarget } from './outbound-target.js';
+import { downstreamLocalAddress, mayConnect, outboundDestination } from './capture.js';
 import { isLoopback, resolveTarget, type Target } from './resolve.js';
 import type { RuntimeTable } from './runtime-table.js';
 import type { TelemetrySink } from './telemetry-sink.js';
@@ -96,7 +96,9 @@ export function createRequestHandler(state: ProxyState, listener: Listener) {
         durationMs: 0,
         userAgent: head.headers['user-agent'],
         authority: head.headers.host,
-        downstreamLocalAddress: addr(sx.info.localAddress, sx.info.localPort),
+        downstreamLocalAddress: listener.capture
+          ? downstreamLocalAddress({ listener, nodeIp: rt.table.node.ip, localAddress: sx.info.localAddress, localPort: sx.info.localPort })
+          : addr(sx.info.localAddress, sx.info.localPort),
       },
     };
     sx.onClose = (completed) => finish(state, ex, completed);
@@ -114,11 +116,12 @@ function route(state: ProxyState, ex: Exchange): void {
 
   let upstreamHostHeader = authority;
   if (listener.direction === 'outbound') {
-    const target = outboundTarget(path, h.host, sx.head.hostCount);
+    // On a captured listener the port comes from the connection's original destination (see capture.ts).
+    const target = outboundDestination(listener, sx.info.localAddress, path, h.host, sx.head.hostCount);
     if (!target.ok) return local(ex, 400, 'DPE', 'invalid_authority', `bad request: ${target.reason}`);
     path = target.path;
     ex.record.path = path;
-    port = target.port;
+    port = target.routePort;
     authority = target.authority;
     upstreamHostHeader = target.hostHeader;
     ex.record.authority = target.hostHeader;
@@ -167,6 +170,8 @@ function route(state: ProxyState, ex: Exchange): void {
   const cluster = rcluster.cluster;
   ex.cluster = cluster;
   ex.record.upstreamCluster = cluster.name;
+  const capturedOutbound = listener.capture !== undefined && listener.direction === 'outbound';
+  if (capturedOutbound) logOriginalDestination(ex, port, cluster);
 
   // What the proxy sets itself, over whatever the client sent under these names.
   const ours: HeaderMap = { host: d.action.rewriteAuthority ?? upstreamHostHeader, 'x-request-id': requestId };
@@ -213,7 +218,8 @@ function route(state: ProxyState, ex: Exchange): void {
   }
 
   const send = (target: Target, endpoint: Endpoint | undefined, attempt: number) => {
-    if (!state.allowExternal && !isLoopback(target.address)) {
+    if (capturedOutbound) logOriginalDestination(ex, port, cluster, target);
+    if (!mayConnect(state, listener, target, endpoint)) {
       return local(ex, 502, '-', 'lab_refused_non_loopback_destination', 'the lab only sends traffic to loopback addresses');
     }
     ex.endpoint = endpoint;
@@ -246,6 +252,20 @@ function route(state: ProxyState, ex: Exchange): void {
 }
 
 type Picked = { target: Target; endpoint?: Endpoint };
+
+/** A captured outbound request logs where the app was going: the service VIP, else the upstream target. */
+function logOriginalDestination(ex: Exchange, port: number, cluster: Cluster, target?: Target): void {
+  const info = ex.sx.info;
+  ex.record.downstreamLocalAddress = downstreamLocalAddress({
+    listener: ex.listener,
+    nodeIp: ex.rt.table.node.ip,
+    localAddress: info.localAddress,
+    localPort: info.localPort,
+    port,
+    cluster,
+    target,
+  });
+}
 
 function pickTarget(
   state: ProxyState,

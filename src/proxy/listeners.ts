@@ -3,6 +3,7 @@
  * removed ones, keeps the rest (and their connections) untouched across pushes.
  */
 import type { Listener } from '../model/table.js';
+import { downstreamLocalAddress } from './capture.js';
 import { createConnectHandler } from './connect.js';
 import { createRequestHandler, type ProxyState } from './handler.js';
 import type { HttpParseError } from './http1/parse.js';
@@ -16,7 +17,7 @@ interface Bound {
 }
 
 function keyOf(l: Listener): string {
-  return `${l.direction}|${l.bindAddress}|${l.bindPort}|${l.port}|${l.routeConfig}|${l.name}`;
+  return `${l.direction}|${l.bindAddress}|${l.bindPort}|${l.port}|${l.routeConfig}|${l.name}|${l.capture ?? ''}`;
 }
 
 export class ListenerManager {
@@ -58,15 +59,16 @@ export class ListenerManager {
     const server = new Http1Server({
       request: createRequestHandler(this.state, l),
       connect: createConnectHandler(this.state, l),
-      protocolError: (err, info, bytesSent) => this.logProtocolError(err, info, bytesSent),
+      protocolError: (err, info, bytesSent) => this.logProtocolError(l, err, info, bytesSent),
     });
     await server.listen(l.bindAddress, l.bindPort);
     return server;
   }
 
   /** Malformed HTTP was answered with 4xx and the connection closed: Envoy logs it with DPE. */
-  private logProtocolError(err: HttpParseError, info: ConnectionInfo, bytesSent: number): void {
+  private logProtocolError(l: Listener, err: HttpParseError, info: ConnectionInfo, bytesSent: number): void {
     if (!this.state.telemetry.accessLog) return;
+    const nodeIp = this.state.current?.table.node.ip ?? info.localAddress;
     this.state.telemetry.log(
       formatAccessLog({
         startTime: Date.now(),
@@ -79,7 +81,9 @@ export class ListenerManager {
         bytesReceived: 0,
         bytesSent,
         durationMs: 0,
-        downstreamLocalAddress: `${info.localAddress}:${info.localPort}`,
+        downstreamLocalAddress: l.capture
+          ? downstreamLocalAddress({ listener: l, nodeIp, localAddress: info.localAddress, localPort: info.localPort })
+          : `${info.localAddress}:${info.localPort}`,
         downstreamRemoteAddress: `${info.remoteAddress}:${info.remotePort}`,
         routeName: undefined,
         upstreamCluster: undefined,
