@@ -3,6 +3,7 @@
  * prints every step, and exits non-zero if any assertion failed.
  *   --keep        keep the lab's state folder (logs) afterwards
  *   --seed N      the proxies' seed (default 7)
+ *   --runtime R   local (default, or $LAB_RUNTIME), docker or auto, as for `lab up`
  * LAB_TIME_SCALE=1 runs 5.3's canary analysis in real time (45s intervals) instead of 45x faster.
  */
 import { parseArgs } from 'node:util';
@@ -23,12 +24,12 @@ const SCENARIOS: Record<string, { make: (run: LabRun) => Scenario; up?: string[]
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
-    options: { keep: { type: 'boolean' }, seed: { type: 'string', default: '7' }, help: { type: 'boolean', short: 'h' } },
+    options: { keep: { type: 'boolean' }, seed: { type: 'string', default: '7' }, runtime: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     allowPositionals: true,
   });
   const names = positionals.length === 0 || positionals.includes('all') ? Object.keys(SCENARIOS) : positionals;
   if (values.help) {
-    console.log(`Usage: node dist/lab/run.js [${Object.keys(SCENARIOS).join('|')}|all] [--keep] [--seed N]`);
+    console.log(`Usage: node dist/lab/run.js [${Object.keys(SCENARIOS).join('|')}|all] [--keep] [--seed N] [--runtime local|docker|auto]`);
     return 0;
   }
   for (const n of names) {
@@ -45,7 +46,8 @@ async function main(): Promise<number> {
     let ok = false;
     let scenario: Scenario | undefined;
     try {
-      run = await startLab(Number(values.seed), SCENARIOS[name]!.up);
+      const runtime = values.runtime ? ['--runtime', values.runtime] : [];
+      run = await startLab(Number(values.seed), [...runtime, ...(SCENARIOS[name]!.up ?? [])]);
       scenario = SCENARIOS[name]!.make(run);
       ok = await scenario.run(run.ctx);
     } catch (err) {

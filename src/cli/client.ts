@@ -27,11 +27,25 @@ export class ApiClient {
   }
 }
 
-/** The running lab of LAB_HOME, or a clear error. */
+/**
+ * Whether the lab's control plane is there: its process (local runtime), or an answer from its
+ * API (Docker, where the process is in a container).
+ */
+export async function labAlive(info: LabInfo): Promise<boolean> {
+  if (info.runtime !== 'docker') return processAlive(info.pid);
+  try {
+    const res = await fetch(`${info.api}/healthz`, { signal: AbortSignal.timeout(2000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** The running lab of LAB_HOME, or a clear error. (Docker labs are checked by their first call.) */
 export function connect(): ApiClient {
   const home = labHome();
   const info = readLabInfo(home);
-  if (!info || !processAlive(info.pid)) {
+  if (!info || (info.runtime !== 'docker' && !processAlive(info.pid))) {
     throw new LabError('LAB_ERR_NOT_RUNNING', `no lab is running in ${home}; start one with \`lab up\` (or set LAB_HOME)`);
   }
   return new ApiClient(info);

@@ -4,6 +4,7 @@ import { apply, APPLY_USAGE } from './commands/apply.js';
 import { curl, CURL_USAGE } from './commands/curl.js';
 import { del, DELETE_USAGE } from './commands/delete.js';
 import { down, DOWN_USAGE } from './commands/down.js';
+import { exec, EXEC_USAGE } from './commands/exec.js';
 import { get, GET_USAGE } from './commands/get.js';
 import { install, INSTALL_USAGE } from './commands/install.js';
 import { logs, LOGS_USAGE } from './commands/logs.js';
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   get: { run: get, usage: GET_USAGE, summary: 'list objects (kubectl get)' },
   logs: { run: logs, usage: LOGS_USAGE, summary: 'container logs, incl. -c istio-proxy access logs' },
   curl: { run: curl, usage: CURL_USAGE, summary: 'an HTTP request from inside the mesh' },
+  exec: { run: exec, usage: EXEC_USAGE, summary: 'run a command in a pod (kubectl exec)' },
   install: { run: install, usage: INSTALL_USAGE, summary: 'change mesh config (istioctl install --set)' },
 };
 

@@ -57,6 +57,11 @@ export const INGRESS_GATEWAY: KubeObject = {
 /** Namespaces whose lab-owned objects `lab delete` refuses to remove. */
 const SYSTEM_NAMESPACES = new Set(['istio-system']);
 
+/** In a container the gateway binds the Gateway's port 80 as 8080 (published as the ingress port), as Istio's gateway does. */
+const GATEWAY_HTTP_PORT = 8080;
+/** The external stand-in's name on the lab network. */
+export const EXTERNAL_HOST = 'jsonplaceholder.typicode.com';
+
 export class ControlPlane {
   readonly store: ObjectStore;
   readonly push: PushController;
@@ -83,6 +88,7 @@ export class ControlPlane {
       seed: o.seed,
       realExternal: o.realExternal,
       log: o.log,
+      publish: (labels) => (this.containerNetwork && labels['istio'] === 'ingressgateway' ? [{ hostPort: o.ingressPort, containerPort: GATEWAY_HTTP_PORT }] : undefined),
     });
     this.deployments = new DeploymentController(this.store, this.pods, o.log);
     this.canaries = new CanaryController({
@@ -95,13 +101,24 @@ export class ControlPlane {
     });
   }
 
+  /** Pods have addresses of their own on a container network (Docker), not loopback ones. */
+  private get containerNetwork(): boolean {
+    return this.o.addresses.mode === 'network';
+  }
+
   snapshot(): Snapshot {
     const ingressPort = this.o.ingressPort;
     const hosts: Snapshot['hosts'] = {};
-    if (this.externalTarget) hosts['jsonplaceholder.typicode.com:80'] = this.externalTarget;
+    if (this.externalTarget) hosts[`${EXTERNAL_HOST}:80`] = this.externalTarget;
+    const inContainer = this.containerNetwork;
     return createSnapshot(this.store.all(), this.mesh, {
       hosts,
       gatewayPorts: (port) => {
+        if (inContainer) {
+          if (port === 80) return { address: '0.0.0.0', port: GATEWAY_HTTP_PORT };
+          if (port === 443) return { address: '0.0.0.0', port: 8443 };
+          return port >= 1024 ? { address: '0.0.0.0', port } : undefined;
+        }
         // The istio-ingressgateway Service's mapping: 80 -> the lab's ingress port on the host.
         if (port === 80) return { address: '127.0.0.1', port: ingressPort };
         if (port === 443) return { address: '127.0.0.1', port: ingressPort + 363 };
@@ -119,7 +136,15 @@ export class ControlPlane {
     this.persistence.start();
     this.store.watch((e) => this.onChange(e));
     this.deployments.start();
-    await this.startExternal();
+    await this.syncServicePorts();
+    // Docker pods outlive a control plane: take over what is still running instead of starting anew.
+    const adopted = (await this.o.runtime.adopt?.()) ?? [];
+    const external = adopted.find((a) => a.namespace === 'external');
+    if (external) {
+      this.external = external.pod;
+      this.externalTarget = { address: this.o.addresses.externalHost, port: 80 };
+    } else await this.startExternal();
+    await this.pods.adopt(adopted.filter((a) => a !== external));
     this.store.apply(INGRESS_GATEWAY);
     const all = this.store.list('Deployment').map((d) => ({ namespace: d.metadata.namespace ?? 'default', name: d.metadata.name }));
     for (const d of all) void this.deployments.enqueue(d.namespace, d.name);
@@ -131,17 +156,33 @@ export class ControlPlane {
   private onChange(e: WatchEvent): void {
     // Pod readiness changes feed Deployment status; any change may change some proxy's table.
     if (e.object.kind === 'Pod') this.deployments.refreshStatuses();
+    if (e.object.kind === 'Service' || e.object.kind === 'ServiceEntry') void this.syncServicePorts();
     this.push.trigger();
+  }
+
+  /** Docker pods capture each known service port by a rule of its own (see src/capture/). */
+  private async syncServicePorts(): Promise<void> {
+    if (!this.o.runtime.setServicePorts) return;
+    const ports = new Set<number>();
+    for (const svc of this.snapshot().registry.services) for (const p of svc.ports) ports.add(p.port);
+    await this.o.runtime.setServicePorts([...ports]).catch((err: Error) => this.o.log(`capture rules: ${err.message}`));
+  }
+
+  /** The lab's DNS: Services by their virtual addresses, and the external stand-in by its own. */
+  dnsHosts(): DnsTable {
+    return this.dnsTable(this.externalTarget ? { [EXTERNAL_HOST]: this.externalTarget.address } : {});
   }
 
   private async startExternal(): Promise<void> {
     if (this.o.realExternal) return;
     const host = this.o.addresses.externalHost;
-    const port = this.o.addresses.mode === 'loopback-ips' ? 8080 : await freePort();
+    const inContainer = this.containerNetwork;
+    const port = inContainer ? 80 : this.o.addresses.mode === 'loopback-ips' ? 8080 : await freePort();
     this.external = await this.o.runtime.start({
       name: 'jsonplaceholder-standin',
       namespace: 'external',
-      containers: [{ name: 'external', program: 'external', env: { HOST: host, PORT: String(port) }, logFile: `${this.o.logDir}/external/jsonplaceholder.log` }],
+      containers: [{ name: 'external', program: 'external', env: { HOST: inContainer ? '0.0.0.0' : host, PORT: String(port) }, logFile: `${this.o.logDir}/external/jsonplaceholder.log` }],
+      ...(inContainer ? { ip: host, aliases: [EXTERNAL_HOST] } : {}),
     });
     this.externalTarget = { address: host, port };
   }

@@ -16,6 +16,11 @@ export interface LabInfo {
   startedAt: string;
   seed?: number;
   timeScale?: number;
+  /** Docker: the start that wrote this (see `lab up`), the lab's id, network and image. */
+  nonce?: string;
+  labId?: string;
+  network?: string;
+  image?: string;
 }
 
 export function labHome(): string {

@@ -7,13 +7,33 @@ import { createServer, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { AddressPlan, blockCandidates, defaultAddressMode } from '../runtime/addresses.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
+import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
+import { dockerClient } from '../runtime/docker/engine.js';
+import { labLabels } from '../runtime/docker/labels.js';
+import { labSubnet } from '../runtime/docker/subnet.js';
+import { startDnsServer } from '../dns/server.js';
+import type { Runtime } from '../runtime/types.js';
 import { ControlPlane } from './controlplane.js';
 import { labHome, paths, removeLabInfo, writeLabInfo } from './lab-home.js';
 import { applyMeshSettings, loadMeshConfig, saveMeshConfig } from './mesh-config.js';
 
+/** What `lab up --runtime docker` tells the control plane container about its lab. */
+export interface DockerLabOptions {
+  labId: string;
+  network: string;
+  /** Second octet of the lab network (172.N.0.0/16). */
+  subnet: number;
+  image: string;
+  /** The API as the host reaches it (the published port). */
+  apiUrl: string;
+  /** Echoed into lab.json so `lab up` knows this start wrote it. */
+  nonce: string;
+}
+
 interface Options {
   ingressPort: number;
-  runtime: 'local';
+  runtime: 'local' | 'docker';
+  docker?: DockerLabOptions;
   seed?: number;
   realExternal?: boolean;
   set?: string[];
@@ -44,10 +64,16 @@ function listen(server: Server, host: string, port: number): Promise<boolean> {
 
 async function main(): Promise<void> {
   mkdirSync(home, { recursive: true });
-  const mode = defaultAddressMode();
+  const dockerLab = opts.runtime === 'docker' ? opts.docker : undefined;
+  if (opts.runtime === 'docker' && !dockerLab) throw new Error('runtime docker without its lab options');
+  const mode = dockerLab ? 'network' : defaultAddressMode();
   const server = createServer();
   let addresses: AddressPlan | undefined;
-  if (mode === 'loopback-ips') {
+  if (dockerLab) {
+    // Inside the control plane container: the API is published on the host's loopback.
+    addresses = new AddressPlan('network', 0, labSubnet(dockerLab.subnet));
+    if (!(await listen(server, '0.0.0.0', API_PORT))) throw new Error(`port ${API_PORT} is taken in the control plane container`);
+  } else if (mode === 'loopback-ips') {
     for (const block of blockCandidates(home)) {
       const plan = new AddressPlan(mode, block);
       if (await listen(server, plan.controlPlaneHost, API_PORT)) {
@@ -67,8 +93,20 @@ async function main(): Promise<void> {
     mesh = applyMeshSettings(mesh, opts.set);
     saveMeshConfig(paths.mesh(home), mesh);
   }
-  const runtime = new LocalRuntime();
+  const runtime: Runtime = dockerLab
+    ? new DockerRuntime({
+        docker: dockerClient(),
+        labId: dockerLab.labId,
+        baseLabels: { ...labLabels(dockerLab.labId, home, 'pod') },
+        network: dockerLab.network,
+        image: dockerLab.image,
+        dns: addresses.controlPlaneHost,
+        controlPlaneIp: addresses.controlPlaneHost,
+        log,
+      })
+    : new LocalRuntime();
   const cp = new ControlPlane({
+    serviceCidr: dockerLab ? addresses.subnet!.serviceCidr : undefined,
     runtime,
     addresses,
     mesh,
@@ -97,10 +135,16 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
+  if (dockerLab) {
+    // Pods' resolver (Docker's embedded DNS) forwards the names it does not know here.
+    const dns = await startDnsServer({ host: '0.0.0.0', port: 53, lookup: () => cp.dnsHosts(), log });
+    log(`dns: serving the mesh's names on ${addresses.controlPlaneHost}:${dns.port}`);
+  }
   await cp.start(server);
   writeLabInfo(home, {
     pid: process.pid,
-    api: `http://${addresses.controlPlaneHost}:${apiPort}`,
+    api: dockerLab ? dockerLab.apiUrl : `http://${addresses.controlPlaneHost}:${apiPort}`,
+    ...(dockerLab ? { nonce: dockerLab.nonce, labId: dockerLab.labId, network: dockerLab.network, image: dockerLab.image } : {}),
     ingressPort: opts.ingressPort ?? 8080,
     runtime: runtime.name,
     addressMode: addresses.mode,

@@ -9,7 +9,7 @@ import type { KubeObject } from '../model/objects.js';
 import type { PodStatus, PodTemplate } from '../model/specs.js';
 import { AddressPlan, type PodAddresses } from '../runtime/addresses.js';
 import { programForImage } from '../runtime/images.js';
-import type { ContainerLaunch, Runtime, RunningPod } from '../runtime/types.js';
+import type { AdoptedPod, ContainerLaunch, Runtime, RunningPod } from '../runtime/types.js';
 import type { ObjectStore } from '../store/store.js';
 import { httpOk, tcpOpen } from '../shared/probes.js';
 import type { PushController } from './push.js';
@@ -24,6 +24,8 @@ export interface PodManagerOptions {
   seed?: number;
   realExternal: boolean;
   log: (msg: string) => void;
+  /** Host ports a pod publishes (Docker: the ingress gateway's), by the pod's labels. */
+  publish?: (labels: Record<string, string>) => Array<{ hostPort: number; containerPort: number }> | undefined;
 }
 
 interface PodRecord {
@@ -39,6 +41,17 @@ interface PodRecord {
 }
 
 const READY_TIMEOUT_MS = 30_000;
+
+/** What a pod carries for a later control plane to adopt it (see `adopt`). */
+interface AdoptionRecord {
+  pod: KubeObject;
+  addresses: PodAddresses;
+  node: ProxyNode;
+  adminUrl: string;
+  appPorts: number[];
+  proxyOnly: boolean;
+  startTime: string;
+}
 
 export class PodManager {
   private readonly pods = new Map<string, PodRecord>();
@@ -89,6 +102,7 @@ export class PodManager {
     this.setStatus(rec, status);
 
     const launches: ContainerLaunch[] = [];
+    const captured = this.o.addresses.mode === 'network';
     const seed = this.o.seed === undefined ? undefined : this.o.seed + this.seedCounter++;
     const proxyEnv: Record<string, string> = {
       LAB_ADMIN_HOST: addresses.ip,
@@ -107,9 +121,10 @@ export class PodManager {
         program,
         env: {
           ...env,
-          HOST: addresses.appIp,
+          HOST: this.o.addresses.appBindHost(addresses),
           ...(firstPort !== undefined ? { PORT: String(addresses.appPorts[String(firstPort)]) } : {}),
-          HTTP_PROXY: `http://${addresses.ip}:${addresses.outboundPort}`,
+          // With capture (Docker) the app is not told about its sidecar at all.
+          ...(captured ? {} : { HTTP_PROXY: `http://${addresses.ip}:${addresses.outboundPort}` }),
           POD_NAME: name,
           POD_NAMESPACE: namespace,
           KUBERNETES_NAMESPACE: namespace,
@@ -118,9 +133,6 @@ export class PodManager {
       });
     }
     launches.push({ name: 'istio-proxy', program: 'proxy', env: proxyEnv, logFile: this.logFile(namespace, name, 'istio-proxy') });
-
-    rec.running = await this.o.runtime.start({ name, namespace, containers: launches });
-    this.watchExit(rec);
 
     const node: ProxyNode = {
       role: labels['istio'] === 'ingressgateway' || proxyOnly ? 'gateway' : 'sidecar',
@@ -135,12 +147,60 @@ export class PodManager {
         bindPort: addresses.inboundPorts[String(p)]!,
         appAddress: addresses.appIp,
         appPort: addresses.appPorts[String(p)]!,
+        ...(captured ? { capture: true as const } : {}),
       })),
-      outbound: proxyOnly ? undefined : { bindAddress: addresses.ip, bindPort: addresses.outboundPort },
+      // Captured connections arrive at 127.1.x.y (the original port, spelled as an address).
+      outbound: proxyOnly ? undefined : captured ? { bindAddress: '0.0.0.0', bindPort: addresses.outboundPort, capture: true } : { bindAddress: addresses.ip, bindPort: addresses.outboundPort },
     };
+    rec.running = await this.o.runtime.start({
+      name,
+      namespace,
+      containers: launches,
+      labels,
+      record: JSON.stringify({ pod: podObject, addresses, node, adminUrl, appPorts: ports.map((p) => addresses.appPorts[String(p)]!), proxyOnly, startTime: status.startTime! } satisfies AdoptionRecord),
+      ...(captured
+        ? {
+            ip: addresses.ip,
+            capture: proxyOnly ? undefined : { inbound: ports.map((p) => ({ port: p, capturePort: addresses.inboundPorts[String(p)]! })) },
+            publish: this.o.publish?.(labels),
+          }
+        : {}),
+    });
+    this.watchExit(rec);
+
     rec.adminUrl = adminUrl;
     rec.appPorts = ports.map((p) => addresses.appPorts[String(p)]!);
     await this.becomeReady(rec, node);
+  }
+
+  /**
+   * Takes over pods an earlier control plane left running (Docker): back into the store with
+   * their addresses, registered for pushes (a proxy keeps serving its last table until the first
+   * push reaches it), ready again once probed. No container is restarted.
+   */
+  async adopt(adopted: AdoptedPod[]): Promise<void> {
+    const ready: Promise<void>[] = [];
+    for (const a of adopted) {
+      const r = JSON.parse(a.record) as Partial<AdoptionRecord>;
+      if (!r.pod || !r.addresses || !r.node || !r.adminUrl) continue;
+      this.o.addresses.reserve(r.addresses);
+      const rec: PodRecord = { name: a.name, namespace: a.namespace, addresses: r.addresses, running: a.pod, adminUrl: r.adminUrl, appPorts: r.appPorts ?? [], stopping: false, restarts: 0 };
+      this.pods.set(key(a.namespace, a.name), rec);
+      this.o.store.apply(r.pod);
+      this.setStatus(rec, {
+        phase: 'Running',
+        podIP: r.addresses.ip,
+        ready: false,
+        adminUrl: r.adminUrl,
+        outboundProxy: r.proxyOnly ? undefined : `http://${r.addresses.ip}:${r.addresses.outboundPort}`,
+        startTime: r.startTime ?? new Date().toISOString(),
+        restarts: 0,
+      });
+      this.watchExit(rec);
+      this.o.log(`pod ${a.namespace}/${a.name}: adopted (${r.addresses.ip})`);
+      ready.push(this.becomeReady(rec, r.node).catch((err: Error) => this.o.log(`pod ${a.namespace}/${a.name}: ${err.message}`)));
+    }
+    await Promise.all(ready);
   }
 
   private async becomeReady(rec: PodRecord, node: ProxyNode): Promise<void> {

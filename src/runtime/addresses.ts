@@ -10,8 +10,15 @@
  */
 import { createServer } from 'node:net';
 import { platform } from 'node:os';
+import { INBOUND_CAPTURE_BASE } from '../capture/original-port.js';
+import { podAddress, type LabSubnet } from './docker/subnet.js';
 
-export type AddressMode = 'loopback-ips' | 'ports';
+/**
+ * `network`: the Docker runtime's pods, each with its own address on the lab's bridge network and
+ * iptables capture: the app binds its own ports on all addresses, the sidecar's inbound listeners
+ * take capture ports (15100 + i) that the rules redirect the app's ports to.
+ */
+export type AddressMode = 'loopback-ips' | 'ports' | 'network';
 
 export function defaultAddressMode(): AddressMode {
   const forced = process.env.LAB_ADDRESS_MODE;
@@ -33,6 +40,8 @@ export interface PodAddresses {
   inboundPorts: Record<string, number>;
   /** Container port -> the port the app binds. */
   appPorts: Record<string, number>;
+  /** Network mode: the allocation slot, returned on release. */
+  slot?: number;
 }
 
 /** A free TCP port on `host`, found by binding port 0 (the kernel's choice) and releasing it. */
@@ -55,19 +64,42 @@ export class AddressPlan {
     readonly mode: AddressMode,
     /** Second octet of the lab's block (loopback-ips mode). */
     readonly block: number,
-  ) {}
+    /** The lab network (network mode). */
+    readonly subnet?: LabSubnet,
+  ) {
+    if (mode === 'network' && !subnet) throw new Error('network addressing needs the lab subnet');
+  }
 
   get controlPlaneHost(): string {
+    if (this.mode === 'network') return this.subnet!.controlPlane;
     return this.mode === 'loopback-ips' ? `127.${this.block}.0.1` : '127.0.0.1';
   }
 
   /** Where processes outside the mesh (the external stand-in) listen. */
   get externalHost(): string {
+    if (this.mode === 'network') return this.subnet!.external;
     return this.mode === 'loopback-ips' ? `127.${this.block}.0.3` : '127.0.0.1';
+  }
+
+  /** Apps bind all addresses in their own network namespace; elsewhere their private address. */
+  appBindHost(a: PodAddresses): string {
+    return this.mode === 'network' ? '0.0.0.0' : a.appIp;
   }
 
   async allocate(containerPorts: number[]): Promise<PodAddresses> {
     const slot = this.free.pop() ?? this.next++;
+    if (this.mode === 'network') {
+      const ip = podAddress(this.subnet!, slot);
+      return {
+        ip,
+        appIp: ip,
+        adminPort: SIDECAR_ADMIN_PORT,
+        outboundPort: SIDECAR_OUTBOUND_PORT,
+        inboundPorts: Object.fromEntries(containerPorts.map((p, i) => [String(p), INBOUND_CAPTURE_BASE + i])),
+        appPorts: Object.fromEntries(containerPorts.map((p) => [String(p), p])),
+        slot,
+      };
+    }
     const third = Math.floor(slot / 250);
     const fourth = (slot % 250) + 2;
     if (third > 99) throw new Error('address plan exhausted (25,000 pods)');
@@ -91,7 +123,24 @@ export class AddressPlan {
     return { ip: '127.0.0.1', appIp: '127.0.0.1', adminPort: await freePort(), outboundPort: await freePort(), inboundPorts, appPorts };
   }
 
+  /** Marks an address as taken (a pod adopted from an earlier control plane). */
+  reserve(addresses: PodAddresses): void {
+    if (addresses.slot === undefined) return;
+    const slot = addresses.slot;
+    if (slot >= this.next) {
+      for (let i = this.next; i < slot; i++) this.free.push(i);
+      this.next = slot + 1;
+    } else {
+      const i = this.free.indexOf(slot);
+      if (i >= 0) this.free.splice(i, 1);
+    }
+  }
+
   release(addresses: PodAddresses): void {
+    if (this.mode === 'network') {
+      if (addresses.slot !== undefined) this.free.push(addresses.slot);
+      return;
+    }
     if (this.mode !== 'loopback-ips') return;
     const [, , third, fourth] = addresses.ip.split('.').map(Number);
     this.free.push((third! - 1) * 250 + (fourth! - 2));

@@ -18,6 +18,30 @@ export interface PodLaunch {
   name: string;
   namespace: string;
   containers: ContainerLaunch[];
+  /** The pod's labels (Docker puts them on its containers). */
+  labels?: Record<string, string>;
+  /** The pod's address on the lab network (Docker; the local runtime's addresses are in env). */
+  ip?: string;
+  /** Sidecar pods on Docker: container port -> the sidecar's inbound capture port. */
+  capture?: { inbound: Array<{ port: number; capturePort: number }> };
+  /** Extra DNS names for the pod on the lab network (the external stand-in's host name). */
+  aliases?: string[];
+  /** Ports published on the host's loopback (the ingress gateway): host port -> container port. */
+  publish?: Array<{ hostPort: number; containerPort: number }>;
+  /**
+   * What the control plane needs to take the pod over again after a restart (JSON it writes and
+   * reads; the runtime only keeps it with the pod). Only runtimes whose pods outlive the control
+   * plane (Docker) keep it.
+   */
+  record?: string;
+}
+
+/** A pod found running when the control plane starts (its containers outlived the last one). */
+export interface AdoptedPod {
+  name: string;
+  namespace: string;
+  record: string;
+  pod: RunningPod;
 }
 
 export interface ContainerExit {
@@ -38,6 +62,16 @@ export interface RunningPod {
 export interface Runtime {
   readonly name: 'local' | 'docker';
   start(pod: PodLaunch): Promise<RunningPod>;
+  /**
+   * The service ports the mesh knows (Docker: each is a capture rule in every pod, so the sidecar
+   * learns a connection's original port). The local runtime has no capture and ignores it.
+   */
+  setServicePorts?(ports: number[]): Promise<void>;
+  /**
+   * Pods left running by an earlier control plane, now managed by this runtime (Docker). Pods
+   * whose proxy is gone are removed instead (their Deployment starts new ones).
+   */
+  adopt?(): Promise<AdoptedPod[]>;
   /** Stops everything this runtime started. */
   shutdown(): Promise<void>;
 }

@@ -1,9 +1,15 @@
-import { labHome, processAlive, readLabInfo, removeLabInfo } from '../../controlplane/lab-home.js';
+import { labHome, processAlive, readLabInfo, removeLabInfo, type LabInfo } from '../../controlplane/lab-home.js';
 import { parse } from '../args.js';
+import { dockerClient, pingDocker } from '../../runtime/docker/engine.js';
+import { labId } from '../../runtime/docker/labels.js';
+import { containerRunning, removeLab } from '../../runtime/docker/lab-containers.js';
+import { dockerName } from '../../runtime/docker/labels.js';
 
 export const DOWN_USAGE = `Usage: lab down
 
-Stops the lab of $LAB_HOME: every workload, the gateway and the control plane.`;
+Stops the lab of $LAB_HOME: every workload, the gateway and the control plane. On Docker it also
+removes every container and network carrying the lab's label, including those a crashed or
+interrupted run left behind.`;
 
 function tryKill(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -21,8 +27,14 @@ export async function down(argv: string[]): Promise<number> {
   }
   const home = labHome();
   const info = readLabInfo(home);
-  if (!info) {
-    console.log(`no lab is running in ${home}`);
+  if (info?.runtime === 'docker' || !info) {
+    const cleaned = await downDocker(home, info);
+    if (!info) {
+      console.log(cleaned ? 'lab is down' : `no lab is running in ${home}`);
+      return 0;
+    }
+    removeLabInfo(home);
+    console.log('lab is down');
     return 0;
   }
   if (processAlive(info.pid)) {
@@ -40,4 +52,28 @@ export async function down(argv: string[]): Promise<number> {
   removeLabInfo(home);
   console.log('lab is down');
   return 0;
+}
+
+/**
+ * Docker: the control plane stops its pods, then everything with the lab's label is removed
+ * (which is all of it after a crash). Returns whether anything of the lab was found.
+ */
+async function downDocker(home: string, info: LabInfo | undefined): Promise<boolean> {
+  const docker = dockerClient();
+  if (!(await pingDocker(docker)).ok) return false;
+  const id = info?.labId ?? labId(home);
+  const cp = dockerName(id, 'controlplane');
+  if (info && (await containerRunning(docker, cp))) {
+    process.stdout.write('stopping lab (control plane container)');
+    await fetch(`${info.api}/shutdown`, { method: 'POST', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    const deadline = Date.now() + 20_000;
+    while ((await containerRunning(docker, cp)) && Date.now() < deadline) {
+      process.stdout.write('.');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    process.stdout.write('\n');
+  }
+  const removed = await removeLab(docker, id);
+  if (removed.containers + removed.networks > 0) console.log(`removed ${removed.containers} container(s) and ${removed.networks} network(s)`);
+  return info !== undefined || removed.containers + removed.networks > 0;
 }

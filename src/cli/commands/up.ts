@@ -1,19 +1,26 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labHome, paths, processAlive, readLabInfo, removeLabInfo } from '../../controlplane/lab-home.js';
+import { labHome, paths, readLabInfo, removeLabInfo } from '../../controlplane/lab-home.js';
 import { LabError } from '../../shared/errors.js';
 import { intOption, parse } from '../args.js';
-import { detectRuntime } from '../runtime-choice.js';
+import { defaultRuntime, detectRuntime } from '../runtime-choice.js';
+import { dockerClient } from '../../runtime/docker/engine.js';
+import { ensureImage } from '../../runtime/docker/image.js';
+import { dockerName, labId, LABELS } from '../../runtime/docker/labels.js';
+import { containerRunning, createLabNetwork, removeLab, startControlPlaneContainer } from '../../runtime/docker/lab-containers.js';
+import { labAlive } from '../client.js';
 
 export const UP_USAGE = `Usage: lab up [--runtime auto|local|docker] [--ingress-port 8080] [--seed N] [--time-scale N]
               [--real-external] [--set meshConfig.outboundTrafficPolicy.mode=ALLOW_ANY|REGISTRY_ONLY]
 
 Starts the lab in the background (control plane, ingress gateway, the external stand-in) and
 returns when it is ready. State lives in $LAB_HOME (default ./.lab).
-  --runtime        auto (default) uses Docker when an engine answers, else local processes
+  --runtime        local (default; or $LAB_RUNTIME): workloads are local processes;
+                   docker: every pod is containers with iptables capture (needs a Docker engine);
+                   auto: Docker when an engine answers, else local (it says which)
   --ingress-port   host port for the gateway's port 80 (the book's http://localhost)
   --seed           make weighted routing and mirror sampling reproducible
   --time-scale     run canary analysis N times faster (45: a 45s interval takes 1s); default 1
@@ -35,7 +42,7 @@ export async function up(argv: string[]): Promise<number> {
   const { values } = parse(
     argv,
     {
-      runtime: { type: 'string', default: 'auto' },
+      runtime: { type: 'string', default: defaultRuntime() },
       'ingress-port': { type: 'string' },
       seed: { type: 'string' },
       'real-external': { type: 'boolean' },
@@ -50,7 +57,7 @@ export async function up(argv: string[]): Promise<number> {
   }
   const home = labHome();
   const existing = readLabInfo(home);
-  if (existing && processAlive(existing.pid)) {
+  if (existing && (await labAlive(existing))) {
     console.log(`lab is already up in ${home} (control plane pid ${existing.pid}, ingress 127.0.0.1:${existing.ingressPort})`);
     return 0;
   }
@@ -61,11 +68,13 @@ export async function up(argv: string[]): Promise<number> {
   if (!Number.isFinite(timeScale) || timeScale <= 0) throw new LabError('LAB_ERR_USAGE', `--time-scale must be a positive number, got "${values['time-scale']}"`);
   const runtime = await detectRuntime(values.runtime as string);
   console.log(`runtime: ${runtime.name} (${runtime.reason})`);
-  if (!(await portFree(ingressPort))) {
+  if (runtime.name === 'local' && !(await portFree(ingressPort))) {
     throw new LabError('LAB_ERR_USAGE', `ingress port 127.0.0.1:${ingressPort} is in use; pick another with --ingress-port`);
   }
 
   mkdirSync(home, { recursive: true });
+  const cpOptions = { ingressPort, seed, realExternal: values['real-external'] ?? false, set: values.set ?? [], timeScale };
+  if (runtime.name === 'docker') return upDocker(home, cpOptions);
   const logFile = paths.controlPlaneLog(home);
   const fd = openSync(logFile, 'a');
   const child = spawn(process.execPath, [CP_ENTRY], {
@@ -74,7 +83,7 @@ export async function up(argv: string[]): Promise<number> {
     env: {
       ...process.env,
       LAB_HOME: home,
-      LAB_CP_OPTIONS: JSON.stringify({ ingressPort, runtime: runtime.name, seed, realExternal: values['real-external'] ?? false, set: values.set ?? [], timeScale }),
+      LAB_CP_OPTIONS: JSON.stringify({ ...cpOptions, runtime: 'local' }),
     },
   });
   closeSync(fd);
@@ -99,4 +108,43 @@ export async function up(argv: string[]): Promise<number> {
   const tail = readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
   if (exited === null) process.kill(child.pid!, 'SIGTERM');
   throw new LabError('LAB_ERR_RUNTIME', `the control plane did not become ready${exited !== null ? ` (exited with ${exited})` : ''}; its log (${logFile}) ends with:\n${tail}`);
+}
+
+/** `lab up --runtime docker`: image, network, then the control plane container, which starts the rest. */
+async function upDocker(home: string, cpOptions: Record<string, unknown>): Promise<number> {
+  const docker = dockerClient();
+  const id = labId(home);
+  const t0 = Date.now();
+  // Pods an earlier control plane left running are adopted by the new one (the data plane outlives
+  // the control plane); only the dead control plane's container goes.
+  const leftPods = await docker.listContainers({ filters: { label: [`${LABELS.lab}=${id}`, `${LABELS.role}=pod`] } });
+  await docker.getContainer(dockerName(id, 'controlplane')).remove({ force: true }).catch(() => undefined);
+  if (leftPods.length > 0) console.log(`found ${leftPods.length} running container(s) of this lab's pods: the control plane will adopt them`);
+  else if (!(await portFree(Number(cpOptions.ingressPort)))) {
+    throw new LabError('LAB_ERR_USAGE', `ingress port 127.0.0.1:${cpOptions.ingressPort} is in use; pick another with --ingress-port`);
+  }
+  const image = await ensureImage(docker, (m) => console.log(m));
+  const network = await createLabNetwork(docker, id, home);
+  const logFile = paths.controlPlaneLog(home);
+  const started = await startControlPlaneContainer(docker, { id, home, image, network, cpOptions, logFile });
+  process.stdout.write(`starting control plane container ${started.container} (network ${network.name}, 172.${network.second}.0.0/16), ingress gateway and external stand-in`);
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let running = true;
+  while (Date.now() < deadline) {
+    const info = readLabInfo(home);
+    if (info && info.nonce === started.nonce) {
+      process.stdout.write(` done (${((Date.now() - t0) / 1000).toFixed(1)}s)\n`);
+      console.log(`lab is up: ingress http://127.0.0.1:${info.ingressPort}  (try: curl -H "Host: catalog.istioinaction.io" http://127.0.0.1:${info.ingressPort}/items)`);
+      console.log(`state and logs: ${home}; containers: docker ps --filter label=io.istio-lab.lab=${id}`);
+      return 0;
+    }
+    running = await containerRunning(docker, started.container);
+    if (!running) break;
+    process.stdout.write('.');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  process.stdout.write('\n');
+  const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '(no log)';
+  await removeLab(docker, id);
+  throw new LabError('LAB_ERR_RUNTIME', `the control plane container did not become ready${running ? '' : ' (it exited)'}; its log (${logFile}) ends with:\n${tail}`);
 }
