@@ -111,6 +111,7 @@ export class PodManager {
       POD_NAMESPACE: namespace,
       ...(seed !== undefined ? { LAB_PROXY_SEED: String(seed) } : {}),
       ...(this.o.realExternal ? { LAB_REAL_EXTERNAL: '1' } : {}),
+      ...(this.o.addresses.subnet ? { LAB_PROXY_NETWORK: this.o.addresses.subnet.subnet } : {}),
     };
     if (!proxyOnly) {
       const env: Record<string, string> = {};

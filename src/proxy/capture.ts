@@ -80,12 +80,45 @@ export function downstreamLocalAddress(i: DownstreamLocalInput): string | undefi
 }
 
 /**
- * The lab sends traffic to loopback only (unless `--real-external`). Captured listeners run in a
- * pod's own network namespace (Docker), where pods have real addresses: there an endpoint that is a
- * pod the registry knows (the inbound app, a service's pods) is allowed too. What an app names
- * itself (passthrough, DNS hosts, ServiceEntry addresses) still has to be loopback.
+ * The lab sends traffic to loopback only (unless `--real-external`), and on Docker to its own
+ * network (the lab's bridge, `LAB_PROXY_NETWORK`), where every address is one of the lab's own
+ * containers. Captured listeners may also reach any pod the registry knows.
  */
-export function mayConnect(state: { allowExternal: boolean }, listener: Pick<Listener, 'capture'>, target: { address: string }, endpoint: { address: string; pod?: string } | undefined): boolean {
+export function mayConnect(
+  state: { allowExternal: boolean; labNetworks?: readonly Cidr[] },
+  listener: Pick<Listener, 'capture'>,
+  target: { address: string },
+  endpoint: { address: string; pod?: string } | undefined,
+): boolean {
   if (state.allowExternal || isLoopback(target.address)) return true;
+  if (state.labNetworks?.some((n) => inCidr(target.address, n))) return true;
   return listener.capture !== undefined && endpoint?.pod !== undefined && endpoint.address === target.address;
+}
+
+export interface Cidr {
+  base: number;
+  mask: number;
+}
+
+function ipv4(address: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address.startsWith('::ffff:') ? address.slice(7) : address);
+  if (!m) return undefined;
+  const parts = m.slice(1).map(Number);
+  if (parts.some((p) => p > 255)) return undefined;
+  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+}
+
+/** `172.24.0.0/16` -> a Cidr; undefined for anything else. */
+export function parseCidr(text: string): Cidr | undefined {
+  const m = /^([\d.]+)\/(\d{1,2})$/.exec(text.trim());
+  const base = m ? ipv4(m[1]!) : undefined;
+  const bits = m ? Number(m[2]) : NaN;
+  if (base === undefined || !(bits >= 0 && bits <= 32)) return undefined;
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return { base: (base & mask) >>> 0, mask };
+}
+
+export function inCidr(address: string, n: Cidr): boolean {
+  const a = ipv4(address);
+  return a !== undefined && ((a & n.mask) >>> 0) === n.base;
 }

@@ -19,7 +19,7 @@ import { headerLines, isSafeHeaderValue, type HeaderMap } from './http1/wire.js'
 import { LOCAL_REPLY_BODY, sendLocalReply } from './local-reply.js';
 import { MirrorSender, shadowAuthority, type MirrorCopy } from './mirror.js';
 import { decodePeer, PEER_METADATA, PEER_METADATA_ID, REQUESTED_SERVER_NAME, type PeerInfo } from './peer-metadata.js';
-import { downstreamLocalAddress, mayConnect, outboundDestination } from './capture.js';
+import { downstreamLocalAddress, mayConnect, outboundDestination, type Cidr } from './capture.js';
 import { isLoopback, resolveTarget, type Target } from './resolve.js';
 import type { RuntimeTable } from './runtime-table.js';
 import type { TelemetrySink } from './telemetry-sink.js';
@@ -33,6 +33,8 @@ export interface ProxyState {
   telemetry: TelemetrySink;
   /** `--real-external`: passthrough may resolve real DNS and leave loopback. */
   allowExternal: boolean;
+  /** The lab's own container network (Docker), which the proxy may reach besides loopback. */
+  labNetworks?: readonly Cidr[];
 }
 
 type HeaderOps = { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] } | undefined;

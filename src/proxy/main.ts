@@ -3,10 +3,12 @@
  *   LAB_ADMIN_HOST / LAB_ADMIN_PORT  where the admin endpoint listens (the control plane pushes here)
  *   LAB_PROXY_SEED                    seed for weighted picking and sampling (reproducible runs)
  *   LAB_REAL_EXTERNAL=1               allow passthrough to real hosts (default: loopback only)
+ *   LAB_PROXY_NETWORK=172.24.0.0/16   the lab's own container network, reachable too (Docker)
  *   LAB_EXIT_ON_STDIN_CLOSE=1         exit when the parent goes away (no orphans after a crash)
  */
 import { AsyncFdWriter } from './log-writer.js';
 import { Proxy } from './proxy.js';
+import { parseCidr, type Cidr } from './capture.js';
 import { tuneV8ForProxy } from './v8-tuning.js';
 
 tuneV8ForProxy();
@@ -22,6 +24,10 @@ const proxy = new Proxy({
   adminPort: port,
   seed,
   allowExternal: process.env.LAB_REAL_EXTERNAL === '1',
+  labNetworks: (process.env.LAB_PROXY_NETWORK ?? '')
+    .split(',')
+    .map(parseCidr)
+    .filter((c): c is Cidr => c !== undefined),
   onQuit: () => void shutdown(),
 });
 

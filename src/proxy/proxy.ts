@@ -5,6 +5,7 @@
 import { TABLE_SECTIONS, type ProxyTable, type ProxyTableDelta, type TableSection } from '../model/table.js';
 import { createRandom } from '../router/random.js';
 import { startAdmin } from './admin.js';
+import type { Cidr } from './capture.js';
 import type { ProxyState } from './handler.js';
 import { ListenerManager } from './listeners.js';
 import { MirrorSender } from './mirror.js';
@@ -18,6 +19,8 @@ export interface ProxyOptions {
   adminPort: number;
   seed?: number;
   allowExternal?: boolean;
+  /** The lab's container network(s) the proxy may reach besides loopback (Docker). */
+  labNetworks?: readonly Cidr[];
   /** Where access log lines go, in batches of whole lines (default: stdout). */
   write?: (chunk: Buffer) => void;
   onQuit?: () => void;
@@ -40,6 +43,7 @@ export class Proxy {
       mirrors: new MirrorSender(pool),
       telemetry: new TelemetrySink(opts.write ?? ((t) => process.stdout.write(t))),
       allowExternal: opts.allowExternal ?? false,
+      labNetworks: opts.labNetworks,
     };
     this.listeners = new ListenerManager(this.state);
   }

@@ -5,6 +5,7 @@ import { labSubnet, podAddress, subnetCandidates } from '../../../src/runtime/do
 import { demux } from '../../../src/runtime/docker/docker-runtime.js';
 import { decodeOriginalPort, encodeOriginalPort } from '../../../src/capture/original-port.js';
 import { AddressPlan } from '../../../src/runtime/addresses.js';
+import { inCidr, mayConnect, parseCidr } from '../../../src/proxy/capture.js';
 
 describe('capture rules (iptables-restore input)', () => {
   const spec = { inbound: [{ port: 3000, capturePort: 15100 }], outboundPorts: [80, 3000, 80], inboundExcludeSources: ['172.20.0.2'] };
@@ -126,5 +127,29 @@ describe("Docker's multiplexed stream", () => {
   });
   it('passes a raw (tty) stream through', () => {
     expect(demux(Buffer.from('plain text'))).toBe('plain text');
+  });
+});
+
+describe("the proxy's reach on Docker: loopback and the lab's own network", () => {
+  const net = parseCidr('172.24.0.0/16')!;
+  it.each([
+    ['172.24.1.3', true],
+    ['172.24.205.41', true],
+    ['172.25.0.1', false],
+    ['10.0.0.1', false],
+    ['::ffff:172.24.0.3', true],
+    ['not-an-ip', false],
+  ])('%s in 172.24.0.0/16: %s', (addr, inside) => {
+    expect(inCidr(addr, net)).toBe(inside);
+  });
+  it.each(['172.24.0.0/33', '172.24.0/16', 'x/8', '300.1.1.1/8'])('refuses %s as a network', (text) => {
+    expect(parseCidr(text)).toBeUndefined();
+  });
+  it('lets a gateway (no capture) reach a lab address, and nothing else off loopback', () => {
+    const state = { allowExternal: false, labNetworks: [net] };
+    expect(mayConnect(state, {}, { address: '172.24.0.3' }, undefined)).toBe(true);
+    expect(mayConnect(state, {}, { address: '127.0.0.1' }, undefined)).toBe(true);
+    expect(mayConnect(state, {}, { address: '93.184.216.34' }, undefined)).toBe(false);
+    expect(mayConnect({ allowExternal: false }, {}, { address: '172.24.0.3' }, undefined)).toBe(false);
   });
 });
