@@ -21,6 +21,12 @@ export function dockerSocketPath(): string {
   throw new LabError('LAB_ERR_USAGE', `DOCKER_HOST=${host}: the Docker runtime needs the engine's unix socket (the control plane container mounts it)`);
 }
 
+/** The lab network, as data (see controlPlaneSpec). */
+export function networkSpec(id: string, home: string, second: number): { name: string; labels: Record<string, string>; subnet: string; ipRange: string; gateway: string } {
+  const s = labSubnet(second);
+  return { name: dockerName(id, 'net'), labels: labLabels(id, home, 'network'), subnet: s.subnet, ipRange: s.ipRange, gateway: s.gateway };
+}
+
 /** Creates the lab network on the first free 172.N.0.0/16 of the lab's candidates. */
 export async function createLabNetwork(docker: Docker, id: string, home: string): Promise<{ name: string; second: number }> {
   const name = dockerName(id, 'net');
@@ -34,13 +40,14 @@ export async function createLabNetwork(docker: Docker, id: string, home: string)
   const errors: string[] = [];
   for (const second of subnetCandidates(id)) {
     const s = labSubnet(second);
+    const spec = networkSpec(id, home, second);
     try {
       await docker.createNetwork({
-        Name: name,
+        Name: spec.name,
         Driver: 'bridge',
         CheckDuplicate: true,
-        Labels: labLabels(id, home, 'network'),
-        IPAM: { Driver: 'default', Config: [{ Subnet: s.subnet, IPRange: s.ipRange, Gateway: s.gateway }] },
+        Labels: spec.labels,
+        IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, IPRange: spec.ipRange, Gateway: spec.gateway }] },
       });
       return { name, second };
     } catch (err) {
@@ -57,35 +64,83 @@ export interface StartedControlPlane {
   nonce: string;
 }
 
+/** The control plane container, as data: `lab up` creates it from this, compose.yaml is generated from it. */
+export interface ControlPlaneSpec {
+  name: string;
+  image: string;
+  hostname: string;
+  command: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  /** host path -> container path */
+  binds: Array<{ host: string; container: string }>;
+  publish: { hostIp: string; hostPort: number; containerPort: number };
+  network: string;
+  ip: string;
+  aliases: string[];
+}
+
+export interface ControlPlaneInputs {
+  id: string;
+  /** LAB_HOME as the host sees it; mounted at the same path, so pods' log mounts name host paths. */
+  home: string;
+  image: string;
+  network: { name: string; second: number };
+  cpOptions: Record<string, unknown>;
+  logFile: string;
+  apiPort: number;
+  nonce: string;
+  socket: string;
+}
+
+export function controlPlaneSpec(o: ControlPlaneInputs): ControlPlaneSpec {
+  const s = labSubnet(o.network.second);
+  const apiUrl = `http://127.0.0.1:${o.apiPort}`;
+  const dockerOpts: DockerLabOptions = { labId: o.id, network: o.network.name, subnet: o.network.second, image: o.image, apiUrl, nonce: o.nonce };
+  return {
+    name: dockerName(o.id, 'controlplane'),
+    image: o.image,
+    hostname: 'istiod',
+    command: ['/bin/sh', '-c', 'exec node /app/dist/src/controlplane/main.js >>"$LAB_LOG_FILE" 2>&1'],
+    env: { LAB_HOME: o.home, LAB_LOG_FILE: o.logFile, LAB_CP_OPTIONS: JSON.stringify({ ...o.cpOptions, runtime: 'docker', docker: dockerOpts }) },
+    labels: labLabels(o.id, o.home, 'controlplane'),
+    binds: [
+      { host: o.home, container: o.home },
+      { host: o.socket, container: '/var/run/docker.sock' },
+    ],
+    publish: { hostIp: '127.0.0.1', hostPort: o.apiPort, containerPort: CONTROL_PLANE_API_PORT },
+    network: o.network.name,
+    ip: s.controlPlane,
+    aliases: ['istiod'],
+  };
+}
+
 /** Starts the control plane container; it writes lab.json into LAB_HOME (mounted at its own path). */
 export async function startControlPlaneContainer(
   docker: Docker,
   o: { id: string; home: string; image: string; network: { name: string; second: number }; cpOptions: Record<string, unknown>; logFile: string },
 ): Promise<StartedControlPlane> {
-  const apiPort = await freePort();
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const nonce = randomUUID();
-  const s = labSubnet(o.network.second);
-  const dockerOpts: DockerLabOptions = { labId: o.id, network: o.network.name, subnet: o.network.second, image: o.image, apiUrl, nonce };
-  const name = dockerName(o.id, 'controlplane');
+  const spec = controlPlaneSpec({ ...o, apiPort: await freePort(), nonce: randomUUID(), socket: dockerSocketPath() });
+  const port = `${spec.publish.containerPort}/tcp`;
   const container = await docker.createContainer({
-    name,
-    Image: o.image,
-    Hostname: 'istiod',
-    Cmd: ['/bin/sh', '-c', 'exec node /app/dist/src/controlplane/main.js >>"$LAB_LOG_FILE" 2>&1'],
-    Env: [`LAB_HOME=${o.home}`, `LAB_LOG_FILE=${o.logFile}`, `LAB_CP_OPTIONS=${JSON.stringify({ ...o.cpOptions, runtime: 'docker', docker: dockerOpts })}`],
-    Labels: labLabels(o.id, o.home, 'controlplane'),
-    ExposedPorts: { [`${CONTROL_PLANE_API_PORT}/tcp`]: {} },
+    name: spec.name,
+    Image: spec.image,
+    Hostname: spec.hostname,
+    Cmd: spec.command,
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Labels: spec.labels,
+    ExposedPorts: { [port]: {} },
     HostConfig: {
-      NetworkMode: o.network.name,
-      Binds: [`${o.home}:${o.home}`, `${dockerSocketPath()}:/var/run/docker.sock`],
-      PortBindings: { [`${CONTROL_PLANE_API_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(apiPort) }] },
+      NetworkMode: spec.network,
+      Binds: spec.binds.map((b) => `${b.host}:${b.container}`),
+      PortBindings: { [port]: [{ HostIp: spec.publish.hostIp, HostPort: String(spec.publish.hostPort) }] },
       RestartPolicy: { Name: 'no' },
     },
-    NetworkingConfig: { EndpointsConfig: { [o.network.name]: { IPAMConfig: { IPv4Address: s.controlPlane }, Aliases: ['istiod'] } } },
+    NetworkingConfig: { EndpointsConfig: { [spec.network]: { IPAMConfig: { IPv4Address: spec.ip }, Aliases: spec.aliases } } },
   });
   await container.start();
-  return { container: name, apiUrl, nonce };
+  const dockerOpts = JSON.parse(spec.env.LAB_CP_OPTIONS!) as { docker: DockerLabOptions };
+  return { container: spec.name, apiUrl: dockerOpts.docker.apiUrl, nonce: dockerOpts.docker.nonce };
 }
 
 /** Whether a container of this lab is still running. */
