@@ -14,17 +14,24 @@ export interface LabTimeResult {
   scenarios: Array<{ name: string; ok: boolean; passed: number; steps: number; seconds: number }>;
   totalSeconds: number;
   exitCode: number | null;
+  /** Killed at the time limit. */
+  timedOut?: boolean;
 }
 
-export function runLabTime(opts: { timeoutMs: number; log: (s: string) => void }): Promise<LabTimeResult> {
+/** `args` go to the runner after `all` (e.g. `--runtime docker`). */
+export function runLabTime(opts: { timeoutMs: number; log: (s: string) => void; args?: string[]; env?: Record<string, string> }): Promise<LabTimeResult> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [RUNNER, 'all'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [RUNNER, 'all', ...(opts.args ?? [])], { env: { ...process.env, ...opts.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     track(child);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+    }, opts.timeoutMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
       // eslint-disable-next-line no-control-regex
@@ -36,7 +43,7 @@ export function runLabTime(opts: { timeoutMs: number; log: (s: string) => void }
       const totalSeconds = (performance.now() - t0) / 1000;
       for (const s of scenarios) opts.log(`  ${s.ok ? 'PASS' : 'FAIL'} ${s.name}: ${s.passed}/${s.steps} steps, ${s.seconds.toFixed(1)} s`);
       if (scenarios.length === 0) opts.log(`  the lab runner printed no summary (exit ${code}); last output:\n${text.split('\n').slice(-10).join('\n')}`);
-      resolve({ scenarios, totalSeconds, exitCode: code });
+      resolve({ scenarios, totalSeconds, exitCode: code, ...(timedOut ? { timedOut } : {}) });
     });
   });
 }

@@ -12,7 +12,7 @@ import { freePort } from '../src/runtime/addresses.js';
 import type { ProxyTable } from '../src/model/table.js';
 import type { ClosedResult, LoadJob, RateResult } from './lib/loadgen.js';
 import { compileTables, GATEWAY_HOST, MESH_HOST, type Addr } from './lib/mesh.js';
-import { cpuBetween, cpuSample, peakRss, privateRss, processTree, start, stop, track, waitTcp, type Started } from './lib/proc.js';
+import { cpuBetween, cpuSample, type CpuSample, peakRss, privateRss, processTree, start, stop, track, waitTcp, type Started } from './lib/proc.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PROXY_MAIN = join(HERE, '..', 'src', 'proxy', 'main.js');
@@ -274,13 +274,23 @@ export const ROWS: RowSpec[] = [
 ];
 
 /** Runs one load-generator process; samples the CPU of `pids` at the edges of its measured window. */
-function runLoad<T extends ClosedResult | RateResult>(job: LoadJob, pids: () => number[]): Promise<{ result: T; cpu: number }> {
+async function runLoad<T extends ClosedResult | RateResult>(job: LoadJob, pids: () => number[]): Promise<{ result: T; cpu: number }> {
+  const r = await runLoadGroups<T>(job, () => ({ all: pids() }));
+  return { result: r.result, cpu: r.cpu.all ?? 0 };
+}
+
+/**
+ * Runs one load-generator process and samples the CPU of each group of processes (summed per
+ * group) at the edges of its measured window. Bounded: the generator is killed 30 s after its
+ * planned end.
+ */
+export function runLoadGroups<T extends ClosedResult | RateResult>(job: LoadJob, groups: () => Record<string, number[]>): Promise<{ result: T; cpu: Record<string, number> }> {
   return new Promise((resolve, reject) => {
     const child = fork(LOADGEN, [JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     track(child);
-    let cpu0 = cpuSample([]);
-    let cpu1 = cpuSample([]);
-    const sample = () => cpuSample(pids());
+    const sample = () => Object.fromEntries(Object.entries(groups()).map(([k, pids]) => [k, cpuSample(pids)] as const));
+    let cpu0: Record<string, CpuSample> = {};
+    let cpu1: Record<string, CpuSample> = {};
     const limit = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('load generator did not finish in time'));
@@ -292,7 +302,9 @@ function runLoad<T extends ClosedResult | RateResult>(job: LoadJob, pids: () => 
       else if (m.type === 'result') {
         settled = true;
         clearTimeout(limit);
-        resolve({ result: m.result!, cpu: cpuBetween(cpu0, cpu1) });
+        const cpu: Record<string, number> = {};
+        for (const k of Object.keys(cpu1)) cpu[k] = cpu0[k] ? cpuBetween(cpu0[k], cpu1[k]!) : 0;
+        resolve({ result: m.result!, cpu });
       } else if (m.type === 'error') {
         settled = true;
         clearTimeout(limit);

@@ -3,7 +3,8 @@
  *
  *   --quick           a few seconds per row, one run (CI)
  *   --runs N          interleaved runs of the overhead rows (default 3; --quick: 1)
- *   --only LIST       sections: overhead,convergence,scale,lab (default: all; --quick skips lab)
+ *   --only LIST       sections: overhead,convergence,scale,lab,docker (default: all; --quick skips lab,
+ *                     and runs docker's short form without lab:all)
  *   --rows LIST       overhead rows by id (see `--list`)
  *   --out DIR         where latest.md / latest.json go (default bench/results)
  *   --list            print the overhead rows and exit
@@ -18,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runConvergence, type ConvergenceResult } from './convergence.js';
+import { dockerDerived, dockerMarkdown, LAB_ALL_GOAL_SECONDS, runDocker, type DockerResult } from './docker.js';
 import { runLabTime, type LabTimeResult } from './labtime.js';
 import { findNginx, ROWS, runOverhead, type Durations, type RowResult, type RowRun } from './overhead.js';
 import { runScale, type ScaleResult } from './scale.js';
@@ -26,7 +28,7 @@ import { cell, markdownTable, num, spread, type Spread } from './lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
-const SECTIONS = ['overhead', 'convergence', 'scale', 'lab'] as const;
+const SECTIONS = ['overhead', 'convergence', 'scale', 'lab', 'docker'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const GOALS = {
@@ -38,6 +40,7 @@ const GOALS = {
   convergenceP99Ms: 50,
   compile1000Ms: 200,
   labSeconds: 90,
+  labDockerSeconds: LAB_ALL_GOAL_SECONDS,
 };
 
 interface Derived {
@@ -246,7 +249,7 @@ ${markdownTable(['scenario', 'result', 'steps', 'seconds'], rows)}
 `;
 }
 
-function goalsMarkdown(derived: Derived[], conv: ConvergenceResult[] | undefined, scale: ScaleResult[] | undefined, lab: LabTimeResult | undefined): string {
+function goalsMarkdown(derived: Derived[], conv: ConvergenceResult[] | undefined, scale: ScaleResult[] | undefined, lab: LabTimeResult | undefined, docker: DockerResult | undefined): string {
   const side = derived.find((x) => x.id === 'sidecar');
   const mesh = derived.find((x) => x.id === 'mesh');
   const rows: string[][] = [];
@@ -273,6 +276,17 @@ function goalsMarkdown(derived: Derived[], conv: ConvergenceResult[] | undefined
     const names = lab.scenarios.map((s) => s.name).join(', ');
     rows.push([`lab wall time (${names})`, `<= ${GOALS.labSeconds} s for 5.2-5.5`, num(total, 1), lab.scenarios.length >= 4 ? check(total <= GOALS.labSeconds) : 'partial: not all scenarios exist yet']);
   }
+  const labAll = docker?.labAll;
+  if (docker?.skipped) rows.push(['lab:all on Docker', `<= ${GOALS.labDockerSeconds} s`, `skipped: ${docker.skipped}`, '-']);
+  else if (labAll && 'skipped' in labAll) rows.push(['lab:all on Docker', `<= ${GOALS.labDockerSeconds} s`, 'not run (quick)', '-']);
+  else if (labAll) {
+    const l = labAll;
+    rows.push(['lab:all on Docker (all scenarios pass)', `<= ${GOALS.labDockerSeconds} s`, num(l.totalSeconds, 1), l.exitCode !== 0 ? '**not met** (a scenario failed)' : check(l.totalSeconds <= GOALS.labDockerSeconds)]);
+  }
+  if (docker && !docker.skipped) {
+    const x = dockerDerived(docker);
+    if (x.hopsDockerMinusLocalP50) rows.push(['sidecar in a container: added p50 per hop vs local', 'reported', `${x.hopsDockerMinusLocalP50.median / 2 >= 0 ? '+' : ''}${num(x.hopsDockerMinusLocalP50.median / 2, 3)} ms`, '-']);
+  }
   return `## Goals (issue 5)
 
 ${markdownTable(['goal', 'target', 'measured (median)', ''], rows)}
@@ -292,7 +306,7 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    console.log('Usage: npm run bench [-- --quick] [--runs N] [--only overhead,convergence,scale,lab] [--rows id,...] [--out DIR] [--list]');
+    console.log('Usage: npm run bench [-- --quick] [--runs N] [--only overhead,convergence,scale,lab,docker] [--rows id,...] [--out DIR] [--list]');
     return 0;
   }
   if (values.list) {
@@ -322,6 +336,7 @@ async function main(): Promise<number> {
   let convergence: ConvergenceResult[] | undefined;
   let scale: ScaleResult[] | undefined;
   let labTime: LabTimeResult | undefined;
+  let docker: DockerResult | undefined;
   try {
     if (sections.has('overhead')) {
       log('\n# proxy overhead');
@@ -344,6 +359,20 @@ async function main(): Promise<number> {
       log('\n# lab wall time');
       labTime = await runLabTime({ timeoutMs: 10 * 60_000, log });
     }
+    if (sections.has('docker')) {
+      log('\n# docker');
+      mkdirSync(join(work, 'docker'), { recursive: true });
+      docker = await runDocker({
+        quick,
+        pods: quick ? 3 : 10,
+        runs,
+        durations,
+        upSamples: quick ? 1 : 3,
+        labAll: !quick,
+        dir: join(work, 'docker'),
+        log,
+      });
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -354,22 +383,24 @@ async function main(): Promise<number> {
       `load average before ${meta.loadavgBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}; took ${seconds.toFixed(0)} s.\n` +
       `Produced by \`npm run bench${quick ? ' -- --quick' : ''}\`; method in bench/README.md.\n`,
   ];
-  if (overhead || convergence || scale || labTime) parts.push(goalsMarkdown(derived, convergence, scale, labTime));
+  if (overhead || convergence || scale || labTime || docker) parts.push(goalsMarkdown(derived, convergence, scale, labTime, docker));
   if (overhead) parts.push(overheadMarkdown(overhead, derived, durations, runs), telemetryMarkdown(derived, telemetryCost));
   if (convergence) parts.push(convergenceMarkdown(convergence));
   if (scale) parts.push(scaleMarkdown(scale));
   if (labTime) parts.push(labMarkdown(labTime));
+  if (docker) parts.push(dockerMarkdown(docker));
   const md = parts.filter(Boolean).join('\n');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'latest.md'), md);
   writeFileSync(
     join(outDir, 'latest.json'),
-    JSON.stringify({ meta: { ...meta, seconds, loadavgAfter: loadavg() }, goals: GOALS, overhead: overhead && { rows: overhead, derived }, telemetryCost, convergence, scale, labTime }, null, 2) + '\n',
+    JSON.stringify({ meta: { ...meta, seconds, loadavgAfter: loadavg() }, goals: GOALS, overhead: overhead && { rows: overhead, derived }, telemetryCost, convergence, scale, labTime, docker }, null, 2) + '\n',
   );
   console.log(`\n${md}`);
   console.log(`bench: wrote ${join(outDir, 'latest.md')} and latest.json (${seconds.toFixed(0)} s)`);
   const failedRows = overhead?.filter((r) => r.skipped?.startsWith('failed')) ?? [];
-  return failedRows.length > 0 ? 1 : 0;
+  if (docker && docker.errors.length > 0) console.log(`bench: Docker phases not measured: ${docker.errors.join('; ')}`);
+  return failedRows.length > 0 || (docker?.errors.length ?? 0) > 0 ? 1 : 0;
 }
 
 process.exitCode = await main();

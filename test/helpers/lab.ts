@@ -50,6 +50,11 @@ export class TestLab {
     await this.ok('up', '--ingress-port', String(this.ingressPort), '--seed', '11', ...args);
   }
 
+  /** lab.json as written by the control plane. */
+  labInfo(): { pid: number; api: string; runtime: string; labId?: string; network?: string } {
+    return JSON.parse(readFileSync(join(this.home, 'lab.json'), 'utf8')) as { pid: number; api: string; runtime: string; labId?: string; network?: string };
+  }
+
   async down(): Promise<void> {
     await this.cli('down');
   }

@@ -107,16 +107,16 @@ describe('mirror sampling', () => {
     ])]));
     const rng = createRandom(8);
     let withV2 = 0;
+    // Plain counting in the loop: 400k expect() calls took 5 s on a loaded 2-core machine.
+    const unexpected = new Map<string, number>();
     for (let i = 0; i < N; i++) {
       const d = decide(rc, request(), rng);
       if (d.kind !== 'forward') throw new Error(d.kind);
-      expect(d.cluster).toBe('v1');
-      expect(d.mirrors).toContain('v3');
-      if (d.mirrors.includes('v2')) {
-        withV2++;
-        expect(d.mirrors).toEqual(['v2', 'v3']);
-      }
+      const shape = `${d.cluster} <- ${d.mirrors.join(',')}`;
+      if (shape === 'v1 <- v2,v3') withV2++;
+      else if (shape !== 'v1 <- v3') unexpected.set(shape, (unexpected.get(shape) ?? 0) + 1);
     }
+    expect(Object.fromEntries(unexpected)).toEqual({});
     expectCountNear(withV2, N, 0.5);
   });
 });
