@@ -149,7 +149,7 @@ for _ in $(seq 1 30); do
   [ "$code" = 200 ] && printf '%s' "$body" | is_json 2>/dev/null && break
   sleep 1
 done
-say "HTTP $code: ${body:0:120}"
+say "HTTP $code: $(printf '%s' "$body" | tr -s ' \n' ' ' | head -c 100)"
 [ "$code" = 200 ] || fail "the ingress answered HTTP $code, not 200"
 printf '%s' "$body" | is_json 2>/dev/null || fail "the ingress's answer is not JSON"
 
@@ -161,14 +161,17 @@ for _ in $(seq 1 10); do
   sleep 1
 done
 code="$(printf '%s' "$out" | tail -n 1)"
-say "HTTP $code: $(printf '%s' "$out" | sed '$d' | head -c 120)"
+say "HTTP $code: $(printf '%s' "$out" | sed '$d' | tr -s ' \n' ' ' | head -c 100)"
 [ "$code" = 200 ] || fail "the call from the catalog pod answered HTTP $code, not 200 (output: ${out:0:300})"
 printf '%s' "$out" | sed '$d' | is_json 2>/dev/null || fail "the call from the catalog pod did not answer JSON"
 
 step "compose down (the control plane stops its pods on SIGTERM)"
-run env PWD="$work" "${compose[@]}" -p "$project" -f "$repo/compose.yaml" --project-directory "$repo" down
-left="$(docker ps -a --filter "label=$label" --format '{{.Names}}')"
-[ -z "$left" ] || fail "compose down left containers of the lab behind: $left"
+down_rc=0
+run env PWD="$work" "${compose[@]}" -p "$project" -f "$repo/compose.yaml" --project-directory "$repo" down || down_rc=$?
+left="$(docker ps -a --filter "label=$label" --format '{{.Names}} ({{.Status}})')"
+[ -z "$left" ] || fail "compose down left containers of the lab behind (the control plane should have removed its pods before exiting):
+$left"
+[ "$down_rc" = 0 ] || fail "compose down exited with $down_rc"
 say "no container labelled $label is left"
 
 step "lab down"
