@@ -106,6 +106,9 @@ export class ControlPlane {
     return this.o.addresses.mode === 'network';
   }
 
+  /** What `POST /shutdown` (`lab down`) does; set by the process entry point. */
+  onShutdownRequest: (() => void) | undefined;
+
   snapshot(): Snapshot {
     const ingressPort = this.o.ingressPort;
     const hosts: Snapshot['hosts'] = {};
@@ -187,6 +190,15 @@ export class ControlPlane {
     this.externalTarget = { address: host, port };
   }
 
+  /**
+   * The control plane goes away but the data plane stays (Docker: pods are containers of their
+   * own and keep serving their last table, as with istiod down); a later one adopts them.
+   */
+  detach(): void {
+    this.canaries.stop();
+    this.persistence.flush();
+  }
+
   async stop(): Promise<void> {
     this.canaries.stop();
     await this.pods.deleteAll().catch(() => undefined);
@@ -232,8 +244,9 @@ export class ControlPlane {
       }
       if (p === '/resolve') return sendJson(res, 200, this.resolve(url.searchParams));
       if (p === '/shutdown' && req.method === 'POST') {
+        // `lab down`: the whole lab goes, pods included (a signal alone leaves Docker pods running).
         sendJson(res, 200, { ok: true });
-        process.emit('SIGTERM');
+        this.onShutdownRequest?.();
         return;
       }
       throw new LabError('LAB_ERR_NOT_FOUND', `no API ${req.method} ${p}`);

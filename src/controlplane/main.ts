@@ -121,19 +121,27 @@ async function main(): Promise<void> {
   });
 
   let stopping = false;
-  const shutdown = async (why: string) => {
+  const shutdown = async (why: string, teardown: boolean) => {
     if (stopping) return;
     stopping = true;
+    if (!teardown) {
+      // Docker: `docker stop`/`restart` of the control plane must not take the data plane with it.
+      log(`exiting (${why}); pods keep serving their last configuration and the next control plane adopts them`);
+      cp.detach();
+      process.exit(0);
+    }
     log(`shutting down (${why})`);
-    const hard = setTimeout(() => process.exit(1), 10_000);
+    const hard = setTimeout(() => process.exit(1), 20_000);
     hard.unref();
     await cp.stop().catch((e: Error) => log(`stop: ${e.message}`));
     removeLabInfo(home);
     server.close();
     process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // Local pods are the control plane's children and go with it; Docker pods stay.
+  process.on('SIGTERM', () => void shutdown('SIGTERM', !dockerLab));
+  process.on('SIGINT', () => void shutdown('SIGINT', !dockerLab));
+  cp.onShutdownRequest = () => void shutdown('lab down', true);
 
   if (dockerLab) {
     // Pods' resolver (Docker's embedded DNS) forwards the names it does not know here.

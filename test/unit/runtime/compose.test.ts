@@ -55,7 +55,7 @@ describe('compose.yaml', () => {
 
   it('is what composeYaml() renders (else: npm run compose:generate, and commit compose.yaml)', () => {
     const committed = readFileSync(join(ROOT, 'compose.yaml'), 'utf8');
-    expect(committed === text, 'compose.yaml differs from what src/runtime/docker/compose.ts renders: run `npm run compose:generate` and commit compose.yaml').toBe(true);
+    expect(committed, 'compose.yaml differs from what src/runtime/docker/compose.ts renders: run `npm run compose:generate` and commit compose.yaml').toBe(text);
   });
 
   it('says it is generated and how to run it, with and without a registry', () => {
