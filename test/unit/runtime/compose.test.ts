@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
@@ -18,7 +18,7 @@ import { dockerName, LABELS } from '../../../src/runtime/docker/labels.js';
 import { labSubnet } from '../../../src/runtime/docker/subnet.js';
 import type { DockerLabOptions } from '../../../src/controlplane/main.js';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface ComposeService {
   image: string;
@@ -54,7 +54,7 @@ describe('compose.yaml', () => {
   const net = doc.networks[COMPOSE_NETWORK_KEY]!;
 
   it('is what composeYaml() renders (else: npm run compose:generate, and commit compose.yaml)', () => {
-    const committed = readFileSync(join(ROOT, 'compose.yaml'), 'utf8');
+    const committed = readFileSync(`${ROOT}compose.yaml`, 'utf8');
     expect(committed, 'compose.yaml differs from what src/runtime/docker/compose.ts renders: run `npm run compose:generate` and commit compose.yaml').toBe(text);
   });
 
@@ -122,7 +122,7 @@ describe('compose.yaml', () => {
     expect(svc.labels[LABELS.role]).toBe('controlplane');
   });
 
-  it('quotes what YAML 1.1 (Compose v1) would read as a boolean, and leaves the control plane time to stop its pods', () => {
+  it('quotes what YAML 1.1 (Compose v1) would read as a boolean, and leaves the control plane time to exit on SIGTERM', () => {
     expect(text).toContain('restart: "no"');
     expect(parseInt(svc.stop_grace_period, 10)).toBeGreaterThanOrEqual(15);
   });
