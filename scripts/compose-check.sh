@@ -8,8 +8,11 @@
 #   3. waits (bounded) until lab.json is written and `lab status` answers
 #   4. lab apply (catalog, its Gateway and VirtualService); the ingress (127.0.0.1:8080) and a call
 #      from inside the catalog pod (lab exec ... curl http://catalog/items) must both answer 200 JSON
-#   5. compose down (the control plane removes its pods), then lab down; nothing labelled
-#      io.istio-lab.lab=compose may remain
+#   5. compose stop: the control plane exits, the pods keep serving (the ingress still answers)
+#   6. compose up -d: a new control plane adopts the same pod containers, traffic still flows
+#   7. compose down (removes the control plane; the network stays while pods are on it), then
+#      lab down: nothing labelled io.istio-lab.lab=compose may remain, and a last compose down
+#      finds nothing to complain about
 # On any failure it prints the control plane's log, removes what it started and exits non-zero.
 #
 #   scripts/compose-check.sh            (COMPOSE_CHECK_TIMEOUT=seconds for step 3, default 90)
@@ -125,15 +128,21 @@ step "compose up (PWD=$work, so LAB_HOME=$work/.lab)"
 started=1
 run env PWD="$work" LAB_BASE_IMAGE="$LAB_BASE_IMAGE" "${compose[@]}" -p "$project" -f "$repo/compose.yaml" --project-directory "$repo" up -d --build
 
+# Waits until lab.json is written by a control plane started after $1 (its startedAt) and `lab status` answers.
+wait_ready() {
+  local after="$1" deadline=$((SECONDS + ready_timeout))
+  until [ -f "$work/.lab/lab.json" ] && [ "$(started_at)" != "$after" ] && lab status >/dev/null 2>&1; do
+    [ "$(docker inspect -f '{{.State.Running}}' "$cp_name" 2>/dev/null)" = true ] || fail "the control plane container $cp_name is not running"
+    [ "$SECONDS" -lt "$deadline" ] || fail "the control plane was not ready within ${ready_timeout}s"
+    sleep 1
+  done
+  run env LAB_HOME="$work/.lab" node bin/lab.js status
+  grep -q '"labId": "compose"' "$work/.lab/lab.json" || fail "lab.json does not name the lab compose: $(cat "$work/.lab/lab.json")"
+}
+started_at() { node -e 'try { console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).startedAt) } catch { console.log("") }' "$work/.lab/lab.json"; }
+
 step "waiting for the control plane (at most ${ready_timeout}s)"
-deadline=$((SECONDS + ready_timeout))
-until [ -f "$work/.lab/lab.json" ] && lab status >/dev/null 2>&1; do
-  [ "$(docker inspect -f '{{.State.Running}}' "$cp_name" 2>/dev/null)" = true ] || fail "the control plane container $cp_name is not running"
-  [ "$SECONDS" -lt "$deadline" ] || fail "the control plane was not ready within ${ready_timeout}s"
-  sleep 1
-done
-run env LAB_HOME="$work/.lab" node bin/lab.js status
-grep -q '"labId": "compose"' "$work/.lab/lab.json" || fail "lab.json does not name the lab compose: $(cat "$work/.lab/lab.json")"
+wait_ready ""
 say "containers: $(docker ps --filter "label=$label" --format '{{.Names}}' | sort | tr '\n' ' ')"
 
 step "lab apply: catalog, its Gateway and VirtualService"
@@ -141,17 +150,22 @@ run env LAB_HOME="$work/.lab" node bin/lab.js apply -f services/catalog/kubernet
 
 is_json() { node -e 'JSON.parse(require("fs").readFileSync(0, "utf8"))'; }
 
+# The catalog through the ingress gateway: 200 with JSON (retried while it comes up).
+ingress_ok() {
+  local code="" body=""
+  for _ in $(seq 1 30); do
+    code="$(curl -s -o "$work/body" -w '%{http_code}' --max-time 5 -H 'Host: catalog.istioinaction.io' "http://127.0.0.1:$ingress_port/items" || true)"
+    body="$(cat "$work/body" 2>/dev/null || true)"
+    [ "$code" = 200 ] && printf '%s' "$body" | is_json 2>/dev/null && break
+    sleep 1
+  done
+  say "HTTP $code: $(printf '%s' "$body" | tr -s ' \n' ' ' | head -c 100)"
+  [ "$code" = 200 ] || fail "the ingress answered HTTP $code, not 200"
+  printf '%s' "$body" | is_json 2>/dev/null || fail "the ingress's answer is not JSON"
+}
+
 step "through the ingress gateway: curl -H 'Host: catalog.istioinaction.io' http://127.0.0.1:$ingress_port/items"
-code="" body=""
-for _ in $(seq 1 30); do
-  code="$(curl -s -o "$work/body" -w '%{http_code}' --max-time 5 -H 'Host: catalog.istioinaction.io' "http://127.0.0.1:$ingress_port/items" || true)"
-  body="$(cat "$work/body" 2>/dev/null || true)"
-  [ "$code" = 200 ] && printf '%s' "$body" | is_json 2>/dev/null && break
-  sleep 1
-done
-say "HTTP $code: $(printf '%s' "$body" | tr -s ' \n' ' ' | head -c 100)"
-[ "$code" = 200 ] || fail "the ingress answered HTTP $code, not 200"
-printf '%s' "$body" | is_json 2>/dev/null || fail "the ingress's answer is not JSON"
+ingress_ok
 
 step "from inside the catalog pod: lab exec deploy/catalog -- curl -s http://catalog/items"
 out=""
@@ -165,18 +179,36 @@ say "HTTP $code: $(printf '%s' "$out" | sed '$d' | tr -s ' \n' ' ' | head -c 100
 [ "$code" = 200 ] || fail "the call from the catalog pod answered HTTP $code, not 200 (output: ${out:0:300})"
 printf '%s' "$out" | sed '$d' | is_json 2>/dev/null || fail "the call from the catalog pod did not answer JSON"
 
-step "compose down (the control plane stops its pods on SIGTERM)"
-down_rc=0
-run env PWD="$work" "${compose[@]}" -p "$project" -f "$repo/compose.yaml" --project-directory "$repo" down || down_rc=$?
-left="$(docker ps -a --filter "label=$label" --format '{{.Names}} ({{.Status}})')"
-[ -z "$left" ] || fail "compose down left containers of the lab behind (the control plane should have removed its pods before exiting):
-$left"
-[ "$down_rc" = 0 ] || fail "compose down exited with $down_rc"
-say "no container labelled $label is left"
+pods() { docker ps -q --no-trunc --filter "label=$label" --filter "label=io.istio-lab.role=pod" | sort; }
+before="$(pods)"
+first_start="$(started_at)"
 
-step "lab down"
+step "compose stop: the control plane exits, its pods keep serving"
+run env PWD="$work" "${compose[@]}" -p "$project" -f "$repo/compose.yaml" --project-directory "$repo" stop
+[ "$(docker inspect -f '{{.State.Running}}' "$cp_name" 2>/dev/null)" = false ] || fail "the control plane container is still running after compose stop"
+[ "$(pods)" = "$before" ] || fail "the pods' containers changed when the control plane stopped"
+say "$(printf '%s\n' "$before" | wc -l) pod containers still running"
+ingress_ok
+
+step "compose up -d: a new control plane adopts the running pods"
+run env PWD="$work" "${compose[@]}" -p "$project" -f "$repo/compose.yaml" --project-directory "$repo" up -d
+wait_ready "$first_start"
+[ "$(pods)" = "$before" ] || fail "the pods' containers were replaced instead of adopted:
+before: $before
+after: $(pods)"
+say "the same $(printf '%s\n' "$before" | wc -l) pod containers, adopted"
+ingress_ok
+
+step "compose down: removes the control plane container (the network stays while pods are on it)"
+run env PWD="$work" "${compose[@]}" -p "$project" -f "$repo/compose.yaml" --project-directory "$repo" down || say "(compose down exited with $?: expected while the lab's pods are on its network)"
+if docker inspect "$cp_name" >/dev/null 2>&1; then fail "compose down left the control plane container $cp_name"; fi
+
+step "lab down: the whole lab (found by its label, named in lab.json)"
 run env LAB_HOME="$work/.lab" node bin/lab.js down
 [ -z "$(lab_containers)" ] || fail "containers labelled $label remain: $(docker ps -a --filter "label=$label" --format '{{.Names}}')"
 [ -z "$(lab_networks)" ] || fail "networks labelled $label remain"
 say "no container or network labelled $label remains"
+
+step "compose down again: nothing left for it"
+run env PWD="$work" "${compose[@]}" -p "$project" -f "$repo/compose.yaml" --project-directory "$repo" down || fail "compose down after lab down exited with $?"
 started=0
