@@ -72,12 +72,22 @@ export interface OverheadRun {
   cpuPer1000AtMax: Record<string, number>;
   /** VmHWM of the proxies, summed, bytes (ingress rows). */
   proxiesPeakRss?: number;
+  /**
+   * CPUs busy machine-wide in the fixed-rate window beyond the measured processes and the load
+   * generator: other work on the machine (0 on a quiet one), which these numbers share it with.
+   */
+  otherCpus: number;
 }
 
+export type RowId = 'local-app' | 'local-ingress' | 'docker-app-ip' | 'docker-ingress-ip' | 'docker-app-port' | 'docker-ingress-port';
+
 export interface OverheadRow {
+  id: RowId;
   runtime: Runtime;
   /** `app`: straight to a catalog app with no proxy; `ingress`: through the gateway and catalog's sidecar. */
   path: 'app' | 'ingress';
+  /** Docker: to the container's address on the lab network, or to its port published on 127.0.0.1 (docker-proxy). */
+  via: 'loopback' | 'container-ip' | 'published-port';
   target: string;
   runs: OverheadRun[];
   failed?: string;
@@ -272,25 +282,46 @@ function localPids(lab: Lab, what: 'proxy' | 'catalog'): number[] {
     .map((p) => p.pid);
 }
 
-async function ingressTarget(lab: Lab): Promise<Measured> {
+/** Address of a container on the lab network. */
+async function containerIp(lab: Lab, id: string): Promise<string> {
+  const info = (await dockerClient().getContainer(id).inspect()) as { NetworkSettings: { Networks: Record<string, { IPAddress: string }> } };
+  const ip = info.NetworkSettings.Networks[lab.network!]?.IPAddress;
+  if (!ip) throw new Error(`container ${id} has no address on ${lab.network}`);
+  return ip;
+}
+
+/** The ingress rows: through the gateway's host port (Docker: also straight to the gateway container). */
+async function ingressTargets(lab: Lab): Promise<Partial<Record<RowId, Measured>>> {
+  const none = async () => undefined;
   if (lab.runtime === 'local') {
     const proxies = localPids(lab, 'proxy');
     const app = localPids(lab, 'catalog');
-    return { target: { host: '127.0.0.1', port: lab.ingressPort }, proxies: () => proxies, groups: () => ({ proxies, app }), stop: async () => undefined };
+    return { 'local-ingress': { target: { host: '127.0.0.1', port: lab.ingressPort }, proxies: () => proxies, groups: () => ({ proxies, app }), stop: none } };
   }
   const proxies = await containerPids(lab, 'istio-proxy');
   const app = await containerPids(lab, 'catalog');
   const fwd = dockerProxyPids(lab.ingressPort);
-  return { target: { host: '127.0.0.1', port: lab.ingressPort }, proxies: () => proxies, groups: () => ({ proxies, app, dockerProxy: fwd }), stop: async () => undefined };
+  // The gateway pod's namespace holder publishes the port: its address and container port.
+  const [gw] = await dockerClient().listContainers({
+    filters: { label: [...labFilter(lab.labId!).label, `${LABELS.namespace}=istio-system`, `${LABELS.container}=istio-init`] },
+  });
+  if (!gw) throw new Error('docker: no ingress gateway container');
+  const published = gw.Ports.find((p) => p.PublicPort === lab.ingressPort);
+  if (!published) throw new Error(`docker: the gateway container does not publish ${lab.ingressPort}`);
+  const ip = await containerIp(lab, gw.Id);
+  return {
+    'docker-ingress-ip': { target: { host: ip, port: published.PrivatePort }, proxies: () => proxies, groups: () => ({ proxies, app }), stop: none },
+    'docker-ingress-port': { target: { host: '127.0.0.1', port: lab.ingressPort }, proxies: () => proxies, groups: () => ({ proxies, app, dockerProxy: fwd }), stop: none },
+  };
 }
 
 /** A catalog app with no proxy in front: a local process, or a container of the lab's image on its network. */
-async function directTarget(lab: Lab, dir: string): Promise<Measured> {
+async function directTargets(lab: Lab, dir: string): Promise<Partial<Record<RowId, Measured>>> {
   if (lab.runtime === 'local') {
     const port = await freePort(LOCAL_DIRECT_IP);
     const p: Started = start(process.execPath, [CATALOG_MAIN], { env: { HOST: LOCAL_DIRECT_IP, PORT: String(port) }, logFile: join(dir, 'catalog-direct-local.log') });
     await waitTcp(LOCAL_DIRECT_IP, port, 15_000, p);
-    return { target: { host: LOCAL_DIRECT_IP, port }, proxies: () => [], groups: () => ({ app: [p.pid] }), stop: () => stop(p) };
+    return { 'local-app': { target: { host: LOCAL_DIRECT_IP, port }, proxies: () => [], groups: () => ({ app: [p.pid] }), stop: () => stop(p) } };
   }
   const docker = dockerClient();
   const port = await freePort();
@@ -312,7 +343,10 @@ async function directTarget(lab: Lab, dir: string): Promise<Measured> {
       RestartPolicy: { Name: 'no' },
     },
   });
-  const remove = () => container.remove({ force: true }).then(() => undefined, () => undefined);
+  const remove = () => container.remove({ force: true }).then(
+    () => undefined,
+    () => undefined,
+  );
   try {
     await container.start();
     const deadline = performance.now() + 20_000;
@@ -321,13 +355,27 @@ async function directTarget(lab: Lab, dir: string): Promise<Measured> {
       await sleep(50);
     }
     const pid = ((await container.inspect()) as { State: { Pid: number } }).State.Pid;
+    const ip = await containerIp(lab, container.id);
     const fwd = dockerProxyPids(port);
-    return { target: { host: '127.0.0.1', port }, proxies: () => [], groups: () => ({ app: [pid], dockerProxy: fwd }), stop: remove };
+    return {
+      'docker-app-ip': { target: { host: ip, port: 3000 }, proxies: () => [], groups: () => ({ app: [pid] }), stop: async () => undefined },
+      'docker-app-port': { target: { host: '127.0.0.1', port }, proxies: () => [], groups: () => ({ app: [pid], dockerProxy: fwd }), stop: remove },
+    };
   } catch (err) {
     await remove();
     throw err;
   }
 }
+
+/** The overhead rows, in the order each run measures them. */
+const ROWS: Array<Omit<OverheadRow, 'runs'>> = [
+  { id: 'local-app', runtime: 'local', path: 'app', via: 'loopback', target: `catalog app process on ${LOCAL_DIRECT_IP}` },
+  { id: 'local-ingress', runtime: 'local', path: 'ingress', via: 'loopback', target: 'ingress host port -> gateway -> catalog sidecar -> app' },
+  { id: 'docker-app-ip', runtime: 'docker', path: 'app', via: 'container-ip', target: 'catalog app container at its lab-network address' },
+  { id: 'docker-ingress-ip', runtime: 'docker', path: 'ingress', via: 'container-ip', target: 'gateway container at its lab-network address -> catalog pod (captured) -> sidecar -> app' },
+  { id: 'docker-app-port', runtime: 'docker', path: 'app', via: 'published-port', target: 'catalog app container, published on 127.0.0.1 (docker-proxy)' },
+  { id: 'docker-ingress-port', runtime: 'docker', path: 'ingress', via: 'published-port', target: 'ingress host port (docker-proxy) -> gateway container -> catalog pod -> sidecar -> app' },
+];
 
 const itemsRequest = `GET /items HTTP/1.1\r\nHost: ${HOST}\r\nUser-Agent: bench-loadgen\r\nAccept: application/json\r\n\r\n`;
 
@@ -351,6 +399,7 @@ async function measureOverhead(m: Measured, d: Durations, run: number): Promise<
     cpuPer1000: per1000(rate.cpu, rate.result.completed),
     cpuPer1000AtMax: per1000(closed.cpu, closed.result.completed),
     ...(proxies.length > 0 ? { proxiesPeakRss: proxies.reduce((s, pid) => s + peakRss(pid), 0) } : {}),
+    otherCpus: Math.max(0, rate.machineBusyCpus - Object.values(rate.cpu).reduce((a, b) => a + b, 0) / rate.result.seconds - rate.result.clientCpu),
   };
 }
 
@@ -478,45 +527,60 @@ export async function runDocker(o: DockerOptions): Promise<DockerResult> {
     }
 
     // Overhead: catalog deployed for good, plus the direct app of each runtime.
-    const targets: Array<{ row: OverheadRow; m?: Measured }> = [];
+    const rows = ROWS.filter((r) => ready.includes(r.runtime)).map((r) => ({ ...r, runs: [] as OverheadRun[] }) as OverheadRow);
+    result.overhead.push(...rows);
+    const measured: Partial<Record<RowId, Measured>> = {};
     for (const rt of ready) {
       const lab = labs[rt]!;
-      const rows: OverheadRow[] = [
-        { runtime: rt, path: 'app', target: rt === 'local' ? `catalog app on ${LOCAL_DIRECT_IP}` : 'catalog app container, published on 127.0.0.1', runs: [] },
-        { runtime: rt, path: 'ingress', target: 'ingress gateway host port -> catalog sidecar -> catalog app', runs: [] },
-      ];
-      result.overhead.push(...rows);
       try {
         await apply(lab, deployment);
-        targets.push({ row: rows[0]!, m: await directTarget(lab, o.dir) });
-        targets.push({ row: rows[1]!, m: await ingressTarget(lab) });
+        Object.assign(measured, await directTargets(lab, o.dir));
+        Object.assign(measured, await ingressTargets(lab));
       } catch (err) {
-        for (const r of rows) r.failed ??= (err as Error).message;
+        for (const r of rows) if (r.runtime === rt) r.failed ??= (err as Error).message;
         fail(`${rt} overhead setup`, err);
       }
     }
     try {
-      await settle(250, 0.15, 15_000);
+      // A fresh app and fresh proxies compile their hot paths under the first load: warm each
+      // target up once (not measured), so run 1 is not the JIT's.
+      for (const r of rows) {
+        const m = measured[r.id];
+        if (!m || r.failed) continue;
+        const w = await runLoadGroups<ClosedResult>(
+          { mode: 'closed', host: m.target.host, port: m.target.port, request: itemsRequest, connections: 8, warmupMs: 0, durationMs: o.quick ? 1000 : 2000 },
+          () => ({}),
+        ).catch((err: Error) => err);
+        if (w instanceof Error) {
+          r.failed = w.message;
+          fail(`${r.id} warm-up`, w);
+        }
+      }
       for (let run = 1; run <= o.runs; run++) {
-        for (const t of targets) {
-          if (!t.m || t.row.failed) continue;
+        for (const row of rows) {
+          const m = measured[row.id];
+          if (!m || row.failed) continue;
           try {
-            const r = await measureOverhead(t.m, o.durations, run);
-            t.row.runs.push(r);
+            // Whatever the previous row left running (GC, log flushes) ends first, within bounds.
+            await settle(250, 0.15, o.quick ? 3000 : 8000);
+            const r = await measureOverhead(m, o.durations, run);
+            row.runs.push(r);
             const cpu = Object.entries(r.cpuPer1000)
               .map(([k, v]) => `${k} ${v.toFixed(3)}`)
               .join(', ');
             o.log(
-              `  run ${run}/${o.runs} ${t.row.runtime.padEnd(6)} ${t.row.path.padEnd(7)} ${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50.toFixed(3)} p90 ${r.p90.toFixed(3)} p99 ${r.p99.toFixed(3)} ms  CPU-s/1000: ${cpu}  errors ${r.errors + r.non2xx}`,
+              `  run ${run}/${o.runs} ${row.id.padEnd(19)} ${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50.toFixed(3)} p90 ${r.p90.toFixed(3)} p99 ${r.p99.toFixed(3)} ms  ` +
+                `CPU-s/1000: ${cpu}; other load ${r.otherCpus.toFixed(2)} CPUs  errors ${r.errors + r.non2xx}`,
             );
           } catch (err) {
-            t.row.failed = (err as Error).message;
-            fail(`${t.row.runtime} ${t.row.path} overhead`, err);
+            row.failed = (err as Error).message;
+            fail(`${row.id} overhead`, err);
           }
         }
       }
     } finally {
-      for (const t of targets) await t.m?.stop().catch(() => undefined);
+      const stops = new Set(Object.values(measured).map((m) => m.stop));
+      for (const stopIt of stops) await stopIt().catch(() => undefined);
     }
   } finally {
     for (const rt of RUNTIMES) {
@@ -570,51 +634,54 @@ export async function runDocker(o: DockerOptions): Promise<DockerResult> {
 
 const p50max = (v: number[], digits = 2) => (v.length === 0 ? '-' : `${num(percentile(v, 0.5), digits)} / ${num(Math.max(...v), digits)}`);
 
-/** Per-run values of `f(row a, row b)` for the runs both rows have. */
-function paired(a: OverheadRow | undefined, b: OverheadRow | undefined, f: (x: OverheadRun, y: OverheadRun) => number | undefined): Spread | undefined {
-  if (!a || !b) return undefined;
+/** Per-run values of `f` over rows' runs of the same run number (all rows must have that run). */
+function perRun(rows: Array<OverheadRow | undefined>, f: (...runs: OverheadRun[]) => number | undefined): Spread | undefined {
+  if (rows.some((r) => !r || r.runs.length === 0)) return undefined;
   const out: number[] = [];
-  for (const x of a.runs) {
-    const y = b.runs.find((r) => r.run === x.run);
-    const v = y ? f(x, y) : undefined;
+  for (const x of rows[0]!.runs) {
+    const same = rows.map((r) => r!.runs.find((y) => y.run === x.run));
+    if (same.some((y) => !y)) continue;
+    const v = f(...(same as OverheadRun[]));
     if (v !== undefined && Number.isFinite(v)) out.push(v);
   }
   return spread(out);
 }
 
-/** Added latency and CPU of the two proxy hops (ingress minus direct app), per runtime, per run. */
+type Access = 'local' | 'ip' | 'port';
+const ACCESS: Record<Access, { app: RowId; ingress: RowId; label: string }> = {
+  local: { app: 'local-app', ingress: 'local-ingress', label: 'local runtime' },
+  ip: { app: 'docker-app-ip', ingress: 'docker-ingress-ip', label: 'Docker, to container addresses' },
+  port: { app: 'docker-app-port', ingress: 'docker-ingress-port', label: 'Docker, to published ports' },
+};
+
+/**
+ * What the two proxy hops add (ingress minus the no-proxy app, same run, same way in), per way in,
+ * and the Docker ways against the local runtime (the same difference, per run).
+ */
 export function dockerDerived(d: DockerResult) {
-  const row = (rt: Runtime, path: 'app' | 'ingress') => d.overhead.find((r) => r.runtime === rt && r.path === path && r.runs.length > 0);
-  const hops = (rt: Runtime) => ({
-    addedP50: paired(row(rt, 'ingress'), row(rt, 'app'), (x, y) => x.p50 - y.p50),
-    addedP90: paired(row(rt, 'ingress'), row(rt, 'app'), (x, y) => x.p90 - y.p90),
-    addedP99: paired(row(rt, 'ingress'), row(rt, 'app'), (x, y) => x.p99 - y.p99),
-    proxiesCpu: spread((row(rt, 'ingress')?.runs ?? []).map((x) => x.cpuPer1000.proxies ?? NaN)),
-    proxiesCpuAtMax: spread((row(rt, 'ingress')?.runs ?? []).map((x) => x.cpuPer1000AtMax.proxies ?? NaN)),
-    rps: spread((row(rt, 'ingress')?.runs ?? []).map((x) => x.rps)),
-  });
-  const local = hops('local');
-  const docker = hops('docker');
-  const sameRunDiff = (f: (x: OverheadRun, y: OverheadRun) => number) => (path: 'app' | 'ingress') => paired(row('docker', path), row('local', path), f);
-  return {
-    local,
-    docker,
-    /** Docker minus local, per run, for the two hops' added latency. */
-    hopsDockerMinusLocalP50: paired(row('docker', 'ingress'), row('local', 'ingress'), (x, y) => {
-      const ax = row('docker', 'app')?.runs.find((r) => r.run === x.run);
-      const ay = row('local', 'app')?.runs.find((r) => r.run === y.run);
-      return ax && ay ? x.p50 - ax.p50 - (y.p50 - ay.p50) : undefined;
-    }),
-    hopsDockerMinusLocalP99: paired(row('docker', 'ingress'), row('local', 'ingress'), (x, y) => {
-      const ax = row('docker', 'app')?.runs.find((r) => r.run === x.run);
-      const ay = row('local', 'app')?.runs.find((r) => r.run === y.run);
-      return ax && ay ? x.p99 - ax.p99 - (y.p99 - ay.p99) : undefined;
-    }),
-    /** The direct app through docker-proxy and the bridge, minus the local direct app. */
-    appDockerMinusLocalP50: sameRunDiff((x, y) => x.p50 - y.p50)('app'),
-    ingressDockerMinusLocalP50: sameRunDiff((x, y) => x.p50 - y.p50)('ingress'),
-    ingressDockerMinusLocalP99: sameRunDiff((x, y) => x.p99 - y.p99)('ingress'),
+  const row = (id: RowId) => d.overhead.find((r) => r.id === id && r.runs.length > 0);
+  const of = (a: Access) => {
+    const ing = row(ACCESS[a].ingress);
+    const app = row(ACCESS[a].app);
+    const lIng = row(ACCESS.local.ingress);
+    const lApp = row(ACCESS.local.app);
+    return {
+      addedP50: perRun([ing, app], (x, y) => x!.p50 - y!.p50),
+      addedP90: perRun([ing, app], (x, y) => x!.p90 - y!.p90),
+      addedP99: perRun([ing, app], (x, y) => x!.p99 - y!.p99),
+      /** Per hop (half of the two hops), minus the same on the local runtime. */
+      perHopVsLocalP50: a === 'local' ? undefined : perRun([ing, app, lIng, lApp], (x, y, lx, ly) => (x!.p50 - y!.p50 - (lx!.p50 - ly!.p50)) / 2),
+      perHopVsLocalP99: a === 'local' ? undefined : perRun([ing, app, lIng, lApp], (x, y, lx, ly) => (x!.p99 - y!.p99 - (lx!.p99 - ly!.p99)) / 2),
+      proxiesCpu: perRun([ing], (x) => x!.cpuPer1000.proxies),
+      proxiesCpuAtMax: perRun([ing], (x) => x!.cpuPer1000AtMax.proxies),
+      proxiesCpuVsLocal: a === 'local' ? undefined : perRun([ing, lIng], (x, l) => x!.cpuPer1000.proxies! / l!.cpuPer1000.proxies!),
+      rps: perRun([ing], (x) => x!.rps),
+      rpsVsLocal: a === 'local' ? undefined : perRun([ing, lIng], (x, l) => x!.rps / l!.rps),
+      appP50VsLocal: a === 'local' ? undefined : perRun([app, lApp], (x, l) => x!.p50 - l!.p50),
+      dockerProxyCpu: a === 'port' ? perRun([ing], (x) => x!.cpuPer1000.dockerProxy) : undefined,
+    };
   };
+  return { local: of('local'), ip: of('ip'), port: of('port') };
 }
 
 export function dockerMarkdown(d: DockerResult): string {
@@ -650,13 +717,16 @@ ${d.errors.length > 0 ? `\n**Not measured**: ${d.errors.map((e) => e.replace(/\n
   if (d.overhead.length > 0) {
     const du = d.durations!;
     const runs = Math.max(0, ...d.overhead.map((r) => r.runs.length));
+    const label = (r: OverheadRow) => {
+      const way = r.via === 'loopback' ? 'local' : r.via === 'container-ip' ? 'Docker, container address' : 'Docker, published port';
+      return `${way}: ${r.path === 'app' ? 'catalog app, no proxy' : 'gateway -> sidecar -> app'}`;
+    };
     const rows = d.overhead.map((r) => {
       const over = (f: (x: OverheadRun) => number | undefined) => spread(r.runs.map(f).filter((v): v is number => v !== undefined));
-      const label = `${r.runtime === 'local' ? 'local' : 'Docker'}: ${r.path === 'app' ? 'catalog app, no proxy' : 'ingress gateway -> sidecar -> app'}`;
-      if (r.runs.length === 0) return [label, `not measured: ${(r.failed ?? '').split('\n')[0]}`, '', '', '', '', '', '', ''];
+      if (r.runs.length === 0) return [label(r), `not measured: ${(r.failed ?? '').split('\n')[0]}`, '', '', '', '', '', '', '', ''];
       const errors = r.runs.reduce((s, x) => s + x.errors + x.non2xx, 0);
       return [
-        label + (errors > 0 ? ` ⚠ ${errors} errors` : ''),
+        label(r) + (errors > 0 ? ` ⚠ ${errors} errors` : ''),
         cell(over((x) => x.rps), 0),
         cell(over((x) => x.p50), 3),
         cell(over((x) => x.p90), 3),
@@ -664,41 +734,50 @@ ${d.errors.length > 0 ? `\n**Not measured**: ${d.errors.map((e) => e.replace(/\n
         r.path === 'ingress' ? cell(over((x) => x.cpuPer1000.proxies), 3) : '-',
         r.path === 'ingress' ? cell(over((x) => x.cpuPer1000AtMax.proxies), 3) : '-',
         cell(over((x) => x.cpuPer1000.app), 3),
-        r.runtime === 'docker' ? cell(over((x) => x.cpuPer1000.dockerProxy), 3) : '-',
+        r.via === 'published-port' ? cell(over((x) => x.cpuPer1000.dockerProxy), 3) : '-',
+        cell(over((x) => x.otherCpus), 2),
       ];
     });
     parts.push(`### Per-hop overhead: the sidecar in a container
 
-\`GET /items\` with \`Host: ${HOST}\` from the host: "ingress" is the lab's ingress gateway host port
-(Docker: published by docker-proxy) -> gateway proxy -> catalog pod (Docker: captured by iptables)
--> its sidecar -> the catalog app, i.e. two proxy hops; "no proxy" is a catalog app of the benchmark's
-own (Docker: a container of the lab's image on the lab network, published on 127.0.0.1 the same
-way). ${runs > 1 ? `Median (min…max) over ${runs} interleaved runs` : 'One run'}. Latency at a fixed ${du.rate} req/s over ${du.connections} keep-alive
-connections for ${du.rateMs / 1000} s (coordinated-omission corrected); max req/s with a closed loop on ${du.connections}
-connections for ${du.tputMs / 1000} s. CPU-s per 1000 requests from /proc (container processes are host processes).
+\`GET /items\` (\`Host: ${HOST}\`) from the host. "gateway -> sidecar -> app" is the lab's ingress gateway, then
+catalog's sidecar (on Docker: reached through the pod's iptables capture), then the catalog app: two
+proxy hops. "no proxy" is a catalog app of the benchmark's own (local: a process on loopback;
+Docker: a container of the lab's image on the lab network). Docker is measured two ways in: to the
+containers' addresses on the lab network (the bridge only), and to their ports published on
+127.0.0.1 (the engine's docker-proxy in between, which is how \`lab up\` exposes the gateway).
+${runs > 1 ? `Median (min…max) over ${runs} interleaved runs` : 'One run'}. Latency at a fixed ${du.rate} req/s over ${du.connections} keep-alive connections for
+${du.rateMs / 1000} s (coordinated-omission corrected); max req/s with a closed loop on ${du.connections} connections for ${du.tputMs / 1000} s.
+CPU-s per 1000 requests from /proc (a container's processes are host processes). "Other load" is the
+CPUs busy machine-wide during the fixed-rate window besides the measured processes and the load
+generator: work of others on this shared machine, which slows every row it overlaps.
 
 ${markdownTable(
-  ['path', 'max req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'CPU-s/1000 req, both proxies, at the rate', 'both proxies at max', 'app at the rate', 'docker-proxy at the rate'],
+  ['path', 'max req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'CPU-s/1000 req, both proxies', 'both proxies, at max', 'app', 'docker-proxy', 'other load, CPUs'],
   rows,
 )}
 `);
     const x = dockerDerived(d);
-    const half = (s: Spread | undefined) => (s ? { min: s.min / 2, median: s.median / 2, max: s.max / 2, n: s.n } : undefined);
-    const ratio = (a: Spread | undefined, b: Spread | undefined) => (a && b && b.median > 0 ? `${num(a.median / b.median, 2)}x` : '-');
-    parts.push(`What the two proxy hops add (ingress row minus no-proxy row of the same run and runtime), and the
-Docker runtime against the local one:
+    const cols: Access[] = ['local', 'ip', 'port'];
+    const line = (name: string, f: (a: Access) => string) => [name, ...cols.map(f)];
+    const ratio = (s: Spread | undefined) => (s ? `${cell(s, 2)}x` : '-');
+    parts.push(`What the two proxy hops add (the gateway row minus the no-proxy row of the same run and way in), and
+Docker against the local runtime (per run, then summarised):
 
 ${markdownTable(
-  ['', 'local runtime', 'Docker runtime', 'Docker vs local'],
+  ['', ...cols.map((a) => ACCESS[a].label)],
   [
-    ['added p50 ms, two hops', cell(x.local.addedP50, 3, '+'), cell(x.docker.addedP50, 3, '+'), cell(x.hopsDockerMinusLocalP50, 3, '+')],
-    ['added p50 ms per hop (half)', cell(half(x.local.addedP50), 3, '+'), cell(half(x.docker.addedP50), 3, '+'), cell(half(x.hopsDockerMinusLocalP50), 3, '+')],
-    ['added p99 ms, two hops', cell(x.local.addedP99, 3, '+'), cell(x.docker.addedP99, 3, '+'), cell(x.hopsDockerMinusLocalP99, 3, '+')],
-    ['CPU-s per 1000 req, both proxies, at the rate', cell(x.local.proxiesCpu, 3), cell(x.docker.proxiesCpu, 3), ratio(x.docker.proxiesCpu, x.local.proxiesCpu)],
-    ['CPU-s per 1000 req, both proxies, at max', cell(x.local.proxiesCpuAtMax, 3), cell(x.docker.proxiesCpuAtMax, 3), ratio(x.docker.proxiesCpuAtMax, x.local.proxiesCpuAtMax)],
-    ['max req/s through the ingress', cell(x.local.rps, 0), cell(x.docker.rps, 0), ratio(x.docker.rps, x.local.rps)],
-    ['p50 ms through the ingress (whole path)', '', '', cell(x.ingressDockerMinusLocalP50, 3, '+')],
-    ['p50 ms to the app without proxy (docker-proxy + bridge)', '', '', cell(x.appDockerMinusLocalP50, 3, '+')],
+    line('added p50 ms, two hops', (a) => cell(x[a].addedP50, 3, '+')),
+    line('added p99 ms, two hops', (a) => cell(x[a].addedP99, 3, '+')),
+    line('**per hop, p50 ms, Docker minus local**', (a) => (a === 'local' ? '-' : cell(x[a].perHopVsLocalP50, 3, '+'))),
+    line('per hop, p99 ms, Docker minus local', (a) => (a === 'local' ? '-' : cell(x[a].perHopVsLocalP99, 3, '+'))),
+    line('CPU-s per 1000 req, both proxies, at the rate', (a) => cell(x[a].proxiesCpu, 3)),
+    line('... Docker / local', (a) => (a === 'local' ? '-' : ratio(x[a].proxiesCpuVsLocal))),
+    line('CPU-s per 1000 req, both proxies, at max', (a) => cell(x[a].proxiesCpuAtMax, 3)),
+    line('max req/s through the gateway', (a) => cell(x[a].rps, 0)),
+    line('... Docker / local', (a) => (a === 'local' ? '-' : ratio(x[a].rpsVsLocal))),
+    line('no-proxy app p50 ms, Docker minus local (the way in itself)', (a) => (a === 'local' ? '-' : cell(x[a].appP50VsLocal, 3, '+'))),
+    line('docker-proxy CPU-s per 1000 req', (a) => (a === 'port' ? cell(x[a].dockerProxyCpu, 3) : '-')),
   ],
 )}
 `);

@@ -6,13 +6,14 @@
 import { PROXY_NODE_FLAGS } from '../src/proxy/node-flags.js';
 import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/runtime/addresses.js';
 import type { ProxyTable } from '../src/model/table.js';
 import type { ClosedResult, LoadJob, RateResult } from './lib/loadgen.js';
 import { compileTables, GATEWAY_HOST, MESH_HOST, type Addr } from './lib/mesh.js';
-import { cpuBetween, cpuSample, type CpuSample, peakRss, privateRss, processTree, start, stop, track, waitTcp, type Started } from './lib/proc.js';
+import { cpuBetween, cpuSample, type CpuSample, machineTicks, peakRss, privateRss, processTree, start, stop, track, waitTcp, type Started } from './lib/proc.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PROXY_MAIN = join(HERE, '..', 'src', 'proxy', 'main.js');
@@ -284,27 +285,41 @@ async function runLoad<T extends ClosedResult | RateResult>(job: LoadJob, pids: 
  * group) at the edges of its measured window. Bounded: the generator is killed 30 s after its
  * planned end.
  */
-export function runLoadGroups<T extends ClosedResult | RateResult>(job: LoadJob, groups: () => Record<string, number[]>): Promise<{ result: T; cpu: Record<string, number> }> {
+export function runLoadGroups<T extends ClosedResult | RateResult>(
+  job: LoadJob,
+  groups: () => Record<string, number[]>,
+): Promise<{ result: T; cpu: Record<string, number>; /** CPUs busy machine-wide during the window, on average (everyone's). */ machineBusyCpus: number }> {
   return new Promise((resolve, reject) => {
     const child = fork(LOADGEN, [JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     track(child);
     const sample = () => Object.fromEntries(Object.entries(groups()).map(([k, pids]) => [k, cpuSample(pids)] as const));
     let cpu0: Record<string, CpuSample> = {};
     let cpu1: Record<string, CpuSample> = {};
+    let m0 = machineTicks();
+    let m1 = m0;
+    let w0 = 0;
+    let w1 = 0;
     const limit = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('load generator did not finish in time'));
     }, job.warmupMs + job.durationMs + 30_000);
     let settled = false;
     child.on('message', (m: { type: string; phase?: string; result?: T; message?: string }) => {
-      if (m.type === 'window' && m.phase === 'start') cpu0 = sample();
-      else if (m.type === 'window' && m.phase === 'end') cpu1 = sample();
-      else if (m.type === 'result') {
+      if (m.type === 'window' && m.phase === 'start') {
+        cpu0 = sample();
+        m0 = machineTicks();
+        w0 = performance.now();
+      } else if (m.type === 'window' && m.phase === 'end') {
+        cpu1 = sample();
+        m1 = machineTicks();
+        w1 = performance.now();
+      } else if (m.type === 'result') {
         settled = true;
         clearTimeout(limit);
         const cpu: Record<string, number> = {};
         for (const k of Object.keys(cpu1)) cpu[k] = cpu0[k] ? cpuBetween(cpu0[k], cpu1[k]!) : 0;
-        resolve({ result: m.result!, cpu });
+        const share = m1.total > m0.total ? (m1.busy - m0.busy) / (m1.total - m0.total) : 0;
+        resolve({ result: m.result!, cpu, machineBusyCpus: w1 > w0 ? share * cpus().length : 0 });
       } else if (m.type === 'error') {
         settled = true;
         clearTimeout(limit);

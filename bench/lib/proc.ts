@@ -220,7 +220,7 @@ export async function stop(p: Started | undefined, graceMs = 2000): Promise<void
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Machine-wide busy and total CPU time from /proc/stat (clock ticks, all CPUs). */
-function machineTicks(): { busy: number; total: number } {
+export function machineTicks(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
   const idle = (f[3] ?? 0) + (f[4] ?? 0);
   const total = f.slice(0, 8).reduce((a, b) => a + b, 0);

@@ -106,6 +106,7 @@ export class ControlPlane {
     return this.o.addresses.mode === 'network';
   }
 
+  private stopDeployments: (() => void) | undefined;
   /** What `POST /shutdown` (`lab down`) does; set by the process entry point. */
   onShutdownRequest: (() => void) | undefined;
 
@@ -138,7 +139,7 @@ export class ControlPlane {
     this.persistence.load();
     this.persistence.start();
     this.store.watch((e) => this.onChange(e));
-    this.deployments.start();
+    this.stopDeployments = this.deployments.start();
     await this.syncServicePorts();
     // Docker pods outlive a control plane: take over what is still running instead of starting anew.
     const adopted = (await this.o.runtime.adopt?.()) ?? [];
@@ -201,6 +202,9 @@ export class ControlPlane {
 
   async stop(): Promise<void> {
     this.canaries.stop();
+    // No Deployment may start replacements for the pods being stopped.
+    this.stopDeployments?.();
+    await this.deployments.idle();
     await this.pods.deleteAll().catch(() => undefined);
     await this.external?.stop();
     await this.o.runtime.shutdown();

@@ -38,6 +38,11 @@ export class DeploymentController {
     });
   }
 
+  /** Resolves once no reconcile is queued or running (after the watch is stopped, for shutdown). */
+  async idle(): Promise<void> {
+    while (this.queues.size > 0) await Promise.allSettled([...this.queues.values()]);
+  }
+
   /** Resolves once every queued reconcile of these deployments has finished; returns their errors. */
   async rolledOut(refs: Array<{ namespace: string; name: string }>): Promise<string[]> {
     await Promise.all(refs.map((r) => this.queues.get(`${r.namespace}/${r.name}`)));

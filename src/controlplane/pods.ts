@@ -188,10 +188,12 @@ export class PodManager {
       const rec: PodRecord = { name: a.name, namespace: a.namespace, addresses: r.addresses, running: a.pod, adminUrl: r.adminUrl, appPorts: r.appPorts ?? [], stopping: false, restarts: 0 };
       this.pods.set(key(a.namespace, a.name), rec);
       this.o.store.apply(r.pod);
+      // It was ready and is serving: keep it in the endpoints while it is checked again, or the
+      // first push of the new control plane would take it out of every caller's table.
       this.setStatus(rec, {
         phase: 'Running',
         podIP: r.addresses.ip,
-        ready: false,
+        ready: true,
         adminUrl: r.adminUrl,
         outboundProxy: r.proxyOnly ? undefined : `http://${r.addresses.ip}:${r.addresses.outboundPort}`,
         startTime: r.startTime ?? new Date().toISOString(),

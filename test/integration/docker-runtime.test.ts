@@ -147,6 +147,31 @@ describe.skipIf(!engine.ok).sequential(title, () => {
     expect(isV2(r.body)).toBe(true);
   }, 120_000);
 
+  it('survives docker restart of the control plane container (SIGTERM is not lab down)', async () => {
+    const before = await pods('app');
+    const id = lab.labInfo().labId!;
+    const cp = (await labContainers(id)).find((c) => c.Labels[LABELS.role] === 'controlplane')!;
+    let restarted = false;
+    const restarting = docker
+      .getContainer(cp.Id)
+      .restart({ t: 5 })
+      .then(() => (restarted = true));
+    let served = 0;
+    while ((served < 10 || !restarted) && served < 2000) {
+      const res = await lab.ingress('/api/catalog', { host: 'webapp.istioinaction.io' });
+      expect(res.status).toBe(200);
+      served++;
+    }
+    await restarting;
+    // ...and while the new control plane adopts the pods and pushes its first tables.
+    for (let i = 0; i < 30; i++) expect((await lab.ingress('/api/catalog', { host: 'webapp.istioinaction.io' })).status).toBe(200);
+    const after = await waitFor(async () => {
+      const list = await pods('app').catch(() => undefined);
+      return list && list.length === before.length && list.every((p) => p.status.ready) ? list : undefined;
+    }, 'the restarted control plane to adopt every pod', 30_000);
+    expect(after.map((p) => `${p.metadata.name} ${p.status.podIP}`).sort()).toEqual(before.map((p) => `${p.metadata.name} ${p.status.podIP}`).sort());
+  }, 90_000);
+
   it('runs a second lab beside this one, on a network of its own', async () => {
     const other = new TestLab();
     try {

@@ -19,10 +19,11 @@ import { stringify } from 'yaml';
 import { CONTROL_PLANE_API_PORT, controlPlaneSpec, networkSpec, type ControlPlaneSpec } from './lab-containers.js';
 import { DEFAULT_BASE, PACKAGE_ROOT } from './image.js';
 import { paths } from '../../controlplane/lab-home.js';
+import { COMPOSE_SUBNET_SECOND } from './subnet.js';
 
 export const COMPOSE_LAB_ID = 'compose';
 /** 172.29.0.0/16: fixed, since a compose file cannot search for a free network as `lab up` does. */
-export const COMPOSE_SUBNET = 29;
+export const COMPOSE_SUBNET = COMPOSE_SUBNET_SECOND;
 export const COMPOSE_IMAGE = 'istio-lab:compose';
 export const COMPOSE_API_PORT = CONTROL_PLANE_API_PORT;
 export const COMPOSE_INGRESS_PORT = 8080;

@@ -31,10 +31,17 @@ export function labSubnet(second: number): LabSubnet {
   };
 }
 
-/** 172.18-31 (Docker's own default bridge is 172.17), starting from a stable guess per lab id. */
+/** compose.yaml's fixed network, 172.29.0.0/16, which `lab up` labs leave to it. */
+export const COMPOSE_SUBNET_SECOND = 29;
+
+/**
+ * 172.18-31 (Docker's own default bridge is 172.17) except compose.yaml's 172.29, starting from a
+ * stable guess per lab id.
+ */
 export function subnetCandidates(id: string): number[] {
-  const first = parseInt(id.slice(0, 4), 16) % 14;
-  return Array.from({ length: 14 }, (_, i) => 18 + ((first + i) % 14));
+  const pool = Array.from({ length: 14 }, (_, i) => 18 + i).filter((n) => n !== COMPOSE_SUBNET_SECOND);
+  const first = parseInt(id.slice(0, 4), 16) % pool.length;
+  return pool.map((_, i) => pool[(first + i) % pool.length]!);
 }
 
 /** Pod address number `slot` (0-based): 172.N.1.2 upward, 250 a row, staying inside the /17. */
