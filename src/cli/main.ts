@@ -33,7 +33,7 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 
 Environment: LAB_HOME (default ./.lab) selects the lab; two labs with different LAB_HOMEs and
-ingress ports run side by side.`;
+ingress ports run side by side. LAB_RUNTIME=docker makes \`lab up\` use Docker (default: local).`;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
