@@ -362,6 +362,7 @@ async function main(): Promise<number> {
     }
     if (sections.has('docker')) {
       log('\n# docker');
+      const ts = performance.now();
       mkdirSync(join(work, 'docker'), { recursive: true });
       docker = await runDocker({
         quick,
@@ -371,12 +372,14 @@ async function main(): Promise<number> {
         // serves only a few thousand req/s on 2 cores, so 1000 req/s would time queueing there.
         durations: quick
           ? { tputWarmupMs: 500, tputMs: 2000, rateWarmupMs: 500, rateMs: 3000, rate: 250, connections: 32 }
-          : { tputWarmupMs: 1000, tputMs: 4000, rateWarmupMs: 1000, rateMs: 10_000, rate: 250, connections: 32 },
+          : { tputWarmupMs: 1000, tputMs: 3000, rateWarmupMs: 1000, rateMs: 8000, rate: 250, connections: 32 },
         upSamples: quick ? 1 : 3,
         labAll: !quick,
         dir: join(work, 'docker'),
         log,
       });
+      docker.seconds = (performance.now() - ts) / 1000;
+      log(`  (the Docker section took ${docker.seconds.toFixed(0)} s)`);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
