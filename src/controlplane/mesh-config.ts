@@ -2,17 +2,37 @@
  * MeshConfig (the `istio` ConfigMap's `mesh` key): the lab keeps the fields chapter 5 uses and
  * accepts `--set meshConfig.X=Y` like `istioctl install --set`.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../model/specs.js';
+import { writeFileAtomicSync } from '../shared/atomic-file.js';
 import { LabError } from '../shared/errors.js';
 
+/**
+ * mesh.json, or the defaults when there is none. A file that cannot be read back is an error
+ * naming it (the lab does not start on defaults and then overwrite the user's settings).
+ */
 export function loadMeshConfig(file: string): MeshConfig {
   if (!existsSync(file)) return structuredClone(DEFAULT_MESH_CONFIG);
-  return { ...structuredClone(DEFAULT_MESH_CONFIG), ...(JSON.parse(readFileSync(file, 'utf8')) as Partial<MeshConfig>) };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw unreadableMesh(file, (err as Error).message);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw unreadableMesh(file, 'not a JSON object');
+  return { ...structuredClone(DEFAULT_MESH_CONFIG), ...(parsed as Partial<MeshConfig>) };
 }
 
+function unreadableMesh(file: string, why: string): LabError {
+  return new LabError(
+    'LAB_ERR_RUNTIME',
+    `the mesh config ${file} cannot be loaded (${why}); it is left as it is and the lab does not start. To start with the default mesh config, move it aside (mv ${file} ${file}.bad) and run lab up again`,
+  );
+}
+
+/** Atomically: a crash mid-write leaves the previous mesh.json. */
 export function saveMeshConfig(file: string, mesh: MeshConfig): void {
-  writeFileSync(file, JSON.stringify(mesh, null, 2));
+  writeFileAtomicSync(file, JSON.stringify(mesh, null, 2));
 }
 
 /** Applies `meshConfig.outboundTrafficPolicy.mode=REGISTRY_ONLY`-style settings; unknown keys are errors. */
