@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/runtime/addresses.js';
+import { readToken } from '../src/controlplane/lab-home.js';
+import { apiAuthHeaders } from '../src/cli/client.js';
 import type { KubeObject } from '../src/model/objects.js';
 import { currentRss, listProcesses, processEnv, settle } from './lib/proc.js';
 import { percentile } from './lib/stats.js';
@@ -108,10 +110,16 @@ interface ProxyInfo {
   version?: string;
 }
 
-async function call<T>(api: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${api}${path}`, {
+/** The lab's API address and home (its token is `$LAB_HOME/token`). */
+interface Api {
+  api: string;
+  home: string;
+}
+
+async function call<T>(lab: Api, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${lab.api}${path}`, {
     method,
-    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    headers: { ...apiAuthHeaders(readToken(lab.home)), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(180_000),
   });
@@ -120,11 +128,11 @@ async function call<T>(api: string, method: 'GET' | 'POST', path: string, body?:
   return parsed;
 }
 
-async function proxies(api: string): Promise<ProxyInfo[]> {
+async function proxies(api: Api): Promise<ProxyInfo[]> {
   return (await proxiesAndStats(api)).proxies;
 }
 
-function proxiesAndStats(api: string): Promise<{ proxies: ProxyInfo[]; stats: { lastPushMs: number } }> {
+function proxiesAndStats(api: Api): Promise<{ proxies: ProxyInfo[]; stats: { lastPushMs: number } }> {
   return call<{ proxies: ProxyInfo[]; stats: { lastPushMs: number } }>(api, 'GET', '/proxies');
 }
 
@@ -135,12 +143,13 @@ export async function runConvergence(opts: { sizes: number[]; applies: number; l
   try {
     lab(home, ['up', '--runtime', 'local', '--ingress-port', String(await freePort()), '--seed', '7']);
     const info = JSON.parse(readFileSync(join(home, 'lab.json'), 'utf8')) as { api: string; block: number };
+    const api: Api = { api: info.api, home };
     for (const n of opts.sizes) {
       const t0 = performance.now();
-      await call(info.api, 'POST', '/apply', { documents: catalogObjects(n).map(doc), namespace: NS, wait: true });
+      await call(api, 'POST', '/apply', { documents: catalogObjects(n).map(doc), namespace: NS, wait: true });
       const scaleUpSeconds = (performance.now() - t0) / 1000;
-      await call(info.api, 'POST', '/apply', { documents: [doc(virtualService(++k), 0)], namespace: NS, wait: true });
-      let before = await proxies(info.api);
+      await call(api, 'POST', '/apply', { documents: [doc(virtualService(++k), 0)], namespace: NS, wait: true });
+      let before = await proxies(api);
       const sidecars = before.filter((p) => p.role === 'sidecar').length;
       // Pods are ready once they listen, but their apps may still be compiling and collecting for
       // a moment; timing pushes then would measure their start, not the push.
@@ -152,9 +161,9 @@ export async function runConvergence(opts: { sizes: number[]; applies: number; l
       let unchanged = 0;
       for (let i = 0; i < opts.applies; i++) {
         const t = performance.now();
-        await call(info.api, 'POST', '/apply', { documents: [doc(virtualService(++k), 0)], namespace: NS, wait: true });
+        await call(api, 'POST', '/apply', { documents: [doc(virtualService(++k), 0)], namespace: NS, wait: true });
         samples.push(performance.now() - t);
-        const { proxies: after, stats } = await proxiesAndStats(info.api);
+        const { proxies: after, stats } = await proxiesAndStats(api);
         pushMs.push(stats.lastPushMs);
         const prev = new Map(before.map((p) => [p.key, p.version]));
         const served = await Promise.all(

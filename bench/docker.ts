@@ -24,6 +24,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadManifestPaths } from '../src/config/manifest.js';
+import { readToken } from '../src/controlplane/lab-home.js';
+import { apiAuthHeaders } from '../src/cli/client.js';
 import { freePort } from '../src/runtime/addresses.js';
 import { dockerClient, pingDocker } from '../src/runtime/docker/engine.js';
 import { ensureImage } from '../src/runtime/docker/image.js';
@@ -153,10 +155,11 @@ function labCli(home: string, args: string[], timeoutMs = 180_000): Promise<stri
   });
 }
 
-async function call<T>(api: string, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 120_000): Promise<T> {
-  const res = await fetch(`${api}${path}`, {
+/** The lab's API, with its token (`$LAB_HOME/token`) as the CLI sends it. */
+async function call<T>(lab: Pick<Lab, 'api' | 'home'>, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 120_000): Promise<T> {
+  const res = await fetch(`${lab.api}${path}`, {
     method,
-    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    headers: { ...apiAuthHeaders(readToken(lab.home)), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(timeoutMs),
   });
@@ -213,7 +216,7 @@ function manifests(...files: string[]): Doc[] {
 }
 
 async function apply(lab: Lab, documents: Doc[]): Promise<void> {
-  const r = await call<{ errors: string[] }>(lab.api, 'POST', '/apply', { documents, namespace: NS, wait: true });
+  const r = await call<{ errors: string[] }>(lab, 'POST', '/apply', { documents, namespace: NS, wait: true });
   if (r.errors.length > 0) throw new Error(`${lab.runtime}: apply: ${r.errors.join('; ')}`);
 }
 
@@ -232,7 +235,7 @@ function getStatus(port: number, timeoutMs = 2000): Promise<number> {
 }
 
 async function catalogPods(lab: Lab): Promise<number> {
-  const { items } = await call<{ items: Array<{ metadata: { ownerReferences?: Array<{ name: string }> } }> }>(lab.api, 'GET', `/objects?kind=Pod&namespace=${NS}`);
+  const { items } = await call<{ items: Array<{ metadata: { ownerReferences?: Array<{ name: string }> } }> }>(lab, 'GET', `/objects?kind=Pod&namespace=${NS}`);
   return items.filter((p) => p.metadata.ownerReferences?.some((o) => o.name === 'catalog')).length;
 }
 
@@ -248,7 +251,7 @@ async function podStartSample(lab: Lab, deployment: Doc[]): Promise<PodStartSamp
   }
   const firstRequest = (performance.now() - t0) / 1000;
   const t1 = performance.now();
-  await call(lab.api, 'POST', '/delete', { items: [{ kind: 'Deployment', namespace: NS, name: 'catalog' }], wait: true });
+  await call(lab, 'POST', '/delete', { items: [{ kind: 'Deployment', namespace: NS, name: 'catalog' }], wait: true });
   const gone = performance.now() + 60_000;
   while ((await catalogPods(lab)) > 0) {
     if (performance.now() > gone) throw new Error(`${lab.runtime}: the catalog pod was not gone 60 s after the delete`);

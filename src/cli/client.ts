@@ -1,22 +1,40 @@
 /** The CLI's side of the control plane API. */
-import { labHome, readLabInfo, processAlive, type LabInfo } from '../controlplane/lab-home.js';
+import { labHome, readLabInfo, readToken, processAlive, type LabInfo } from '../controlplane/lab-home.js';
 import { LabError, type LabErrorCode } from '../shared/errors.js';
 
-export class ApiClient {
-  constructor(readonly info: LabInfo) {}
+/** The headers every API request but `/healthz` needs: the lab's token from `$LAB_HOME/token`. */
+export function apiAuthHeaders(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
 
-  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 120_000): Promise<T> {
-    let res: Response;
+export class ApiClient {
+  private token: string | undefined;
+
+  /** `token`: the lab's API token; by default read from `$LAB_HOME/token` at the first request. */
+  constructor(
+    readonly info: LabInfo,
+    token?: string,
+  ) {
+    this.token = token;
+  }
+
+  /** A raw request to the API with the token (streams such as `/watch`); the caller reads the body. */
+  async fetch(path: string, init: { method?: 'GET' | 'POST'; body?: unknown; timeoutMs?: number } = {}): Promise<Response> {
+    const token = (this.token ??= readToken(labHome()));
     try {
-      res = await fetch(`${this.info.api}${path}`, {
-        method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+      return await fetch(`${this.info.api}${path}`, {
+        method: init.method ?? 'GET',
+        headers: { ...apiAuthHeaders(token), ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        signal: init.timeoutMs === undefined ? undefined : AbortSignal.timeout(init.timeoutMs),
       });
     } catch (err) {
       throw new LabError('LAB_ERR_NOT_RUNNING', `cannot reach the lab's control plane at ${this.info.api} (${(err as Error).message}); is it up? Try \`lab up\``);
     }
+  }
+
+  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 120_000): Promise<T> {
+    const res = await this.fetch(path, { method, body, timeoutMs });
     const text = await res.text();
     const parsed = text ? (JSON.parse(text) as unknown) : {};
     if (!res.ok) {
@@ -48,5 +66,5 @@ export function connect(): ApiClient {
   if (!info || (info.runtime !== 'docker' && !processAlive(info.pid))) {
     throw new LabError('LAB_ERR_NOT_RUNNING', `no lab is running in ${home}; start one with \`lab up\` (or set LAB_HOME)`);
   }
-  return new ApiClient(info);
+  return new ApiClient(info, readToken(home));
 }

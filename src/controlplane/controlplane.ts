@@ -15,7 +15,7 @@ import { ObjectStore, type WatchEvent } from '../store/store.js';
 import { CanaryController } from '../canary/controller.js';
 import { admit, type ApplyDocument } from './admission.js';
 import { DeploymentController } from './deployments.js';
-import { readJson, sendError, sendJson } from './http-util.js';
+import { hasBearerToken, readJson, sendError, sendJson } from './http-util.js';
 import { flaggerLogFile } from './lab-home.js';
 import { applyMeshSettings, saveMeshConfig } from './mesh-config.js';
 import { PodManager } from './pods.js';
@@ -38,6 +38,8 @@ export interface ControlPlaneOptions {
   log: (msg: string) => void;
   /** Where Services' virtual addresses (`spec.clusterIP`) come from (Docker: `172.28.128.0/17`); unset: none are assigned. */
   serviceCidr?: string;
+  /** Every API route but `/healthz` needs `Authorization: Bearer <token>` (the lab's `$LAB_HOME/token`). */
+  token: string;
 }
 
 export const INGRESS_GATEWAY: KubeObject = {
@@ -144,10 +146,14 @@ export class ControlPlane {
     // Docker pods outlive a control plane: take over what is still running instead of starting anew.
     const adopted = (await this.o.runtime.adopt?.()) ?? [];
     const external = adopted.find((a) => a.namespace === 'external');
-    if (external) {
+    const target = external ? (JSON.parse(external.record) as { target?: { address: string; port: number } }).target : undefined;
+    if (external && target) {
       this.external = external.pod;
-      this.externalTarget = { address: this.o.addresses.externalHost, port: 80 };
-    } else await this.startExternal();
+      this.externalTarget = target;
+    } else {
+      await external?.pod.stop();
+      await this.startExternal();
+    }
     await this.pods.adopt(adopted.filter((a) => a !== external));
     this.store.apply(INGRESS_GATEWAY);
     const all = this.store.list('Deployment').map((d) => ({ namespace: d.metadata.namespace ?? 'default', name: d.metadata.name }));
@@ -187,6 +193,7 @@ export class ControlPlane {
       namespace: 'external',
       containers: [{ name: 'external', program: 'external', env: { HOST: inContainer ? '0.0.0.0' : host, PORT: String(port) }, logFile: `${this.o.logDir}/external/jsonplaceholder.log` }],
       ...(inContainer ? { ip: host, aliases: [EXTERNAL_HOST] } : {}),
+      record: JSON.stringify({ target: { address: host, port } }),
     });
     this.externalTarget = { address: host, port };
   }
@@ -223,6 +230,10 @@ export class ControlPlane {
     const p = url.pathname;
     try {
       if (p === '/healthz') return sendJson(res, 200, { ok: true });
+      // Before anything else is looked at (the body is not even read): a request without the token changes nothing.
+      if (!hasBearerToken(req, this.o.token)) {
+        throw new LabError('LAB_ERR_UNAUTHORIZED', 'the lab API needs "Authorization: Bearer <token>" with the token in the lab\'s state folder ($LAB_HOME/token); the lab CLI sends it');
+      }
       if (p === '/apply' && req.method === 'POST') return sendJson(res, 200, await this.apply(await readJson(req)));
       if (p === '/delete' && req.method === 'POST') return sendJson(res, 200, await this.delete(await readJson(req)));
       if (p === '/objects') return sendJson(res, 200, { items: this.query(url.searchParams) });

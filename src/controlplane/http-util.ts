@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LabError } from '../shared/errors.js';
 
@@ -11,6 +12,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 export function sendError(res: ServerResponse, err: unknown): void {
   if (err instanceof LabError) {
+    if (err.code === 'LAB_ERR_UNAUTHORIZED') {
+      // No details on what was wrong with the credentials; the client is told how to send them.
+      res.setHeader('www-authenticate', 'Bearer realm="lab"');
+      return sendJson(res, 401, { error: { code: err.code, message: err.message } });
+    }
     const status = err.code === 'LAB_ERR_NOT_FOUND' ? 404 : err.code === 'LAB_ERR_INTERNAL' ? 500 : 422;
     return sendJson(res, status, { error: { code: err.code, message: err.message, details: err.details } });
   }
@@ -32,4 +38,17 @@ export async function readJson<T>(req: IncomingMessage): Promise<T> {
   } catch {
     throw new LabError('LAB_ERR_USAGE', 'request body is not JSON');
   }
+}
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * Whether the request carries `Authorization: Bearer <token>`. Compared in constant time (over
+ * SHA-256 digests, so the lengths need not match and leak nothing either).
+ */
+export function hasBearerToken(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string') return false;
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return timingSafeEqual(digest(m?.[1] ?? ''), digest(token)) && m !== null;
 }

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { AddressPlan, blockCandidates, defaultAddressMode } from '../runtime/addresses.js';
 import { LocalRuntime } from '../runtime/local/local-runtime.js';
+import { AgentRuntime } from '../runtime/local/agent-runtime.js';
 import { DockerRuntime } from '../runtime/docker/docker-runtime.js';
 import { dockerClient } from '../runtime/docker/engine.js';
 import { labLabels } from '../runtime/docker/labels.js';
@@ -14,7 +15,9 @@ import { labSubnet } from '../runtime/docker/subnet.js';
 import { startDnsServer } from '../dns/server.js';
 import type { Runtime } from '../runtime/types.js';
 import { ControlPlane } from './controlplane.js';
-import { labHome, paths, removeLabInfo, writeLabInfo } from './lab-home.js';
+import { ensureToken, labHome, paths, removeLabInfo, writeLabInfo } from './lab-home.js';
+import { readStoreFile } from '../store/persistence.js';
+import { LabError } from '../shared/errors.js';
 import { applyMeshSettings, loadMeshConfig, saveMeshConfig } from './mesh-config.js';
 
 /** What `lab up --runtime docker` tells the control plane container about its lab. */
@@ -33,6 +36,8 @@ export interface DockerLabOptions {
 interface Options {
   ingressPort: number;
   runtime: 'local' | 'docker';
+  /** Local runtime: the node agent that runs the pods (they outlive this process). */
+  agentUrl?: string;
   docker?: DockerLabOptions;
   seed?: number;
   realExternal?: boolean;
@@ -64,7 +69,14 @@ function listen(server: Server, host: string, port: number): Promise<boolean> {
 
 async function main(): Promise<void> {
   mkdirSync(home, { recursive: true });
+  // State that does not load stops the start here, before anything is started or written: the
+  // files are kept as they are for the user (the message says how to recover).
+  readStoreFile(paths.store(home));
+  let mesh = loadMeshConfig(paths.mesh(home));
+  // `lab up` made it already; under compose.yaml this is the first start and makes it.
+  const token = ensureToken(home);
   const dockerLab = opts.runtime === 'docker' ? opts.docker : undefined;
+  const agent = !dockerLab && opts.agentUrl ? new AgentRuntime(opts.agentUrl, log) : undefined;
   if (opts.runtime === 'docker' && !dockerLab) throw new Error('runtime docker without its lab options');
   const mode = dockerLab ? 'network' : defaultAddressMode();
   const server = createServer();
@@ -74,7 +86,10 @@ async function main(): Promise<void> {
     addresses = new AddressPlan('network', 0, labSubnet(dockerLab.subnet));
     if (!(await listen(server, '0.0.0.0', API_PORT))) throw new Error(`port ${API_PORT} is taken in the control plane container`);
   } else if (mode === 'loopback-ips') {
-    for (const block of blockCandidates(home)) {
+    // The pods an agent still runs have addresses in the block an earlier control plane claimed.
+    const kept = agent ? (await agent.meta<{ block?: number }>()).block : undefined;
+    const candidates = kept === undefined ? blockCandidates(home) : [kept, ...blockCandidates(home).filter((b) => b !== kept)];
+    for (const block of candidates) {
       const plan = new AddressPlan(mode, block);
       if (await listen(server, plan.controlPlaneHost, API_PORT)) {
         addresses = plan;
@@ -87,8 +102,8 @@ async function main(): Promise<void> {
     await listen(server, '127.0.0.1', 0);
   }
   const apiPort = (server.address() as { port: number }).port;
+  await agent?.setMeta({ block: addresses.block, mode: addresses.mode });
 
-  let mesh = loadMeshConfig(paths.mesh(home));
   if (opts.set?.length) {
     mesh = applyMeshSettings(mesh, opts.set);
     saveMeshConfig(paths.mesh(home), mesh);
@@ -104,7 +119,7 @@ async function main(): Promise<void> {
         controlPlaneIp: addresses.controlPlaneHost,
         log,
       })
-    : new LocalRuntime();
+    : (agent ?? new LocalRuntime());
   const cp = new ControlPlane({
     serviceCidr: dockerLab ? addresses.subnet!.serviceCidr : undefined,
     runtime,
@@ -118,6 +133,7 @@ async function main(): Promise<void> {
     realExternal: opts.realExternal ?? false,
     timeScale: opts.timeScale ?? 1,
     log,
+    token,
   });
 
   let stopping = false;
@@ -128,6 +144,7 @@ async function main(): Promise<void> {
       // Docker: `docker stop`/`restart` of the control plane must not take the data plane with it.
       log(`exiting (${why}); pods keep serving their last configuration and the next control plane adopts them`);
       cp.detach();
+      agent?.detach();
       process.exit(0);
     }
     log(`shutting down (${why})`);
@@ -138,9 +155,11 @@ async function main(): Promise<void> {
     server.close();
     process.exit(0);
   };
-  // Local pods are the control plane's children and go with it; Docker pods stay.
-  process.on('SIGTERM', () => void shutdown('SIGTERM', !dockerLab));
-  process.on('SIGINT', () => void shutdown('SIGINT', !dockerLab));
+  // Pods run in containers (Docker) or under the node agent (local), not in this process: a signal
+  // ends the control plane only. Without an agent the pods are this process's children and go too.
+  const podsOutliveUs = dockerLab !== undefined || agent !== undefined;
+  process.on('SIGTERM', () => void shutdown('SIGTERM', !podsOutliveUs));
+  process.on('SIGINT', () => void shutdown('SIGINT', !podsOutliveUs));
   cp.onShutdownRequest = () => void shutdown('lab down', true);
 
   if (dockerLab) {
@@ -165,6 +184,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  log(`fatal: ${err.stack ?? err.message}`);
+  // A LabError is a condition to report (a store that does not load), not a bug: its message alone.
+  log(`fatal: ${err instanceof LabError ? err.message : (err.stack ?? err.message)}`);
   process.exit(1);
 });

@@ -125,8 +125,8 @@ export class AddressPlan {
 
   /** Marks an address as taken (a pod adopted from an earlier control plane). */
   reserve(addresses: PodAddresses): void {
-    if (addresses.slot === undefined) return;
-    const slot = addresses.slot;
+    const slot = addresses.slot ?? this.loopbackSlot(addresses.ip);
+    if (slot === undefined) return;
     if (slot >= this.next) {
       for (let i = this.next; i < slot; i++) this.free.push(i);
       this.next = slot + 1;
@@ -134,6 +134,13 @@ export class AddressPlan {
       const i = this.free.indexOf(slot);
       if (i >= 0) this.free.splice(i, 1);
     }
+  }
+
+  /** loopback-ips mode: 127.B.(1 + third).(fourth) back to its slot. */
+  private loopbackSlot(ip: string): number | undefined {
+    if (this.mode !== 'loopback-ips') return undefined;
+    const [, , third, fourth] = ip.split('.').map(Number);
+    return (third! - 1) * 250 + (fourth! - 2);
   }
 
   release(addresses: PodAddresses): void {

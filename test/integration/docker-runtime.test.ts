@@ -6,6 +6,8 @@
  * the next one), cleanup by label after a crash, and two labs side by side.
  * Skipped, with the reason in the suite's name, where no Docker engine answers.
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pingDocker } from '../../src/runtime/docker/engine.js';
@@ -65,7 +67,21 @@ describe.skipIf(!engine.ok).sequential(title, () => {
     expect(proxy?.Labels).toMatchObject({ [LABELS.namespace]: 'istioinaction', 'io.istio-lab.label.app': 'webapp' });
   });
 
-  it.each(['catalog', 'catalog.istioinaction', 'catalog.istioinaction.svc.cluster.local'])('resolves %s in a pod and reaches catalog through both sidecars', async (host) => {
+  it("locks the published API with the lab's token, and binds each proxy's admin on its pod address only", async () => {
+    // The token `lab up` made (mode 0600), read by the control plane through the mounted LAB_HOME.
+    expect(statSync(join(lab.home, 'token')).mode & 0o777).toBe(0o600);
+    const api = lab.labInfo().api;
+    expect((await fetch(`${api}/healthz`)).status).toBe(200);
+    expect((await fetch(`${api}/objects`)).status).toBe(401);
+    expect((await fetch(`${api}/shutdown`, { method: 'POST', headers: { authorization: `Bearer ${'0'.repeat(64)}` } })).status).toBe(401);
+    expect((await lab.cli('status')).code).toBe(0);
+    const [catalog] = (JSON.parse(await lab.ok('get', 'po', '-l', 'app=catalog,version=v1', '-o', 'json')) as { items: Array<{ status: { podIP: string; adminUrl: string } }> }).items;
+    expect(new URL(catalog!.status.adminUrl).hostname).toBe(catalog!.status.podIP);
+    // Inside the pod, loopback is not captured: nothing listens on 127.0.0.1:15000 (curl: 7, refused).
+    expect((await lab.cli('exec', 'deploy/catalog', '--', 'curl', '-s', '--max-time', '5', 'http://127.0.0.1:15000/version')).code).toBe(7);
+  });
+
+('resolves %s in a pod and reaches catalog through both sidecars', async (host) => {
     const r = await curlFromWebapp(`http://${host}/items`);
     expect(r.status).toBe(200);
     expect((JSON.parse(r.body) as unknown[]).length).toBeGreaterThan(0);

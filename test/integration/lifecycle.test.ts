@@ -1,10 +1,18 @@
 /**
- * The lab as a process tree: no orphans after `lab down` or a crashed control plane, two labs side
- * by side, the store surviving a restart, and the ports address mode (what non-Linux hosts use).
+ * The lab as a process tree: pods are children of the node agent, not of the control plane, so a
+ * killed control plane leaves them serving and the next one adopts them; no orphans after
+ * `lab down` or a killed agent; two labs side by side, the store surviving a restart, and the
+ * ports address mode (what non-Linux hosts use).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { processAlive } from '../../src/controlplane/lab-home.js';
 import { TestLab, waitFor } from '../helpers/lab.js';
+
+function agentPid(lab: TestLab): number {
+  return (JSON.parse(readFileSync(join(lab.home, 'agent.json'), 'utf8')) as { pid: number }).pid;
+}
 
 /** PIDs in /proc for which `test` holds (processes that vanish mid-scan are skipped). */
 function pidsWhere(test: (pid: string) => boolean): number[] {
@@ -32,13 +40,9 @@ function childrenOf(pid: number): number[] {
   });
 }
 
+/** Running (a killed process nobody reaped yet is not). */
 function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return processAlive(pid);
 }
 
 const labs: TestLab[] = [];
@@ -56,32 +60,65 @@ describe.runIf(process.platform === 'linux')('process lifecycle', () => {
     await lab.up();
     await lab.ok('apply', '-f', 'services/catalog/kubernetes/catalog.yaml');
     const cp = lab.info().pid;
-    const children = childrenOf(cp);
+    const agent = agentPid(lab);
+    const children = childrenOf(agent);
     // gateway proxy, external stand-in, catalog app + sidecar
     expect(children.length).toBeGreaterThanOrEqual(4);
+    expect(childrenOf(cp)).toEqual([]);
     await lab.ok('down');
-    await waitFor(async () => (children.every((p) => !alive(p)) && !alive(cp) ? true : undefined), 'all lab processes to exit');
+    await waitFor(async () => (children.every((p) => !alive(p)) && !alive(cp) && !alive(agent) ? true : undefined), 'all lab processes to exit');
+    expect(processesOf(lab.home).filter(alive)).toEqual([]);
   });
 
-  it('a control plane killed with SIGKILL leaves no orphans', async () => {
+  it('a control plane killed with SIGKILL under load: no request fails; lab up adopts the pods, none restarted', async () => {
+    const lab = new TestLab();
+    labs.push(lab);
+    await lab.up();
+    await lab.ok('apply', '-f', 'services/catalog/kubernetes/catalog.yaml', '-f', 'ch5/catalog-gateway.yaml', '-f', 'ch5/catalog-vs.yaml');
+    const host = { host: 'catalog.istioinaction.io' };
+    const cp = lab.info().pid;
+    const pods = childrenOf(agentPid(lab)).sort();
+    let stop = false;
+    const statuses: number[] = [];
+    const load = (async () => {
+      while (!stop && statuses.length < 20_000) statuses.push((await lab.ingress('/items', host)).status);
+    })();
+    await waitFor(async () => (statuses.length >= 20 ? true : undefined), 'traffic before the kill');
+    process.kill(cp, 'SIGKILL');
+    await waitFor(async () => (!alive(cp) ? true : undefined), 'the control plane to die');
+    const atKill = statuses.length;
+    await waitFor(async () => (statuses.length >= atKill + 50 ? true : undefined), 'traffic with no control plane');
+    expect((await lab.cli('status')).code).toBe(3);
+    await lab.ok('up', '--ingress-port', String(lab.ingressPort));
+    const afterUp = statuses.length;
+    await waitFor(async () => (statuses.length >= afterUp + 50 ? true : undefined), 'traffic after the new control plane adopted the pods');
+    stop = true;
+    await load;
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    // The same processes: nothing was restarted, and the adopted proxies take new configuration.
+    expect(childrenOf(agentPid(lab)).sort()).toEqual(pods);
+    await lab.ok('apply', '-f', 'services/catalog/kubernetes/catalog-deployment-v2.yaml', '-f', 'ch5/catalog-dest-rule.yaml', '-f', 'ch5/catalog-vs-v2-request.yaml');
+    expect((await lab.ingress('/items', { ...host, 'x-istio-cohort': 'internal' })).body).toContain('imageUrl');
+  }, 90_000);
+
+  it('a node agent killed with SIGKILL leaves no orphans', async () => {
     const lab = new TestLab();
     labs.push(lab);
     await lab.up();
     await lab.ok('apply', '-f', 'services/catalog/kubernetes/catalog.yaml');
-    const cp = lab.info().pid;
-    const children = childrenOf(cp);
+    const agent = agentPid(lab);
+    const children = childrenOf(agent);
     expect(children.length).toBeGreaterThanOrEqual(4);
-    process.kill(cp, 'SIGKILL');
-    await waitFor(async () => (children.every((p) => !alive(p)) ? true : undefined), 'children to exit after the control plane died');
+    process.kill(agent, 'SIGKILL');
+    await waitFor(async () => (children.every((p) => !alive(p)) ? true : undefined), 'the pods to exit after their agent died');
+    await lab.ok('down');
     expect(processesOf(lab.home).filter(alive)).toEqual([]);
-    // `lab status` notices, and `lab up` starts again over the stale state.
-    expect((await lab.cli('status')).code).toBe(3);
   });
 });
 
 describe.runIf(process.platform === 'linux')('crashes', () => {
-  function childOf(cp: number, cmdPart: string, envPart: string): number {
-    const pid = childrenOf(cp).find((p) => {
+  function childOf(agent: number, cmdPart: string, envPart: string): number {
+    const pid = childrenOf(agent).find((p) => {
       try {
         return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(cmdPart) && readFileSync(`/proc/${p}/environ`, 'utf8').includes(envPart);
       } catch {
@@ -97,7 +134,7 @@ describe.runIf(process.platform === 'linux')('crashes', () => {
     labs.push(lab);
     await lab.up();
     await lab.ok('apply', '-f', 'services/catalog/kubernetes/catalog.yaml', '-f', 'ch5/catalog-gateway.yaml', '-f', 'ch5/catalog-vs.yaml');
-    const cp = lab.info().pid;
+    const cp = agentPid(lab);
     const host = { host: 'catalog.istioinaction.io' };
     expect((await lab.ingress('/items', host)).status).toBe(200);
 

@@ -1,5 +1,9 @@
-import { labHome, processAlive, readLabInfo, removeLabInfo, type LabInfo } from '../../controlplane/lab-home.js';
+import { labHome, processAlive, readLabInfo, readToken, removeLabInfo, type LabInfo } from '../../controlplane/lab-home.js';
+import { apiAuthHeaders } from '../client.js';
 import { parse } from '../args.js';
+import { rmSync } from 'node:fs';
+import { ApiClient } from '../client.js';
+import { agentInfoFile, readAgentInfo } from '../../runtime/local/agent-protocol.js';
 import { dockerClient, pingDocker } from '../../runtime/docker/engine.js';
 import { labId } from '../../runtime/docker/labels.js';
 import { containerRunning, removeLab } from '../../runtime/docker/lab-containers.js';
@@ -30,6 +34,13 @@ export async function down(argv: string[]): Promise<number> {
   if (info?.runtime === 'docker' || !info) {
     const cleaned = await downDocker(home, info);
     if (!info) {
+      // A local lab whose control plane died without lab.json may still have its agent and pods.
+      const agentLeft = readAgentInfo(home) !== undefined;
+      await stopAgent(home);
+      if (agentLeft) {
+        console.log('lab is down');
+        return 0;
+      }
       console.log(cleaned ? 'lab is down' : `no lab is running in ${home}`);
       return 0;
     }
@@ -39,19 +50,40 @@ export async function down(argv: string[]): Promise<number> {
   }
   if (processAlive(info.pid)) {
     process.stdout.write(`stopping lab (control plane pid ${info.pid})`);
-    tryKill(info.pid, 'SIGTERM');
-    const deadline = Date.now() + 15_000;
+    // A signal would only end the control plane (the agent's pods outlive it): ask it to stop all.
+    const asked = await Promise.resolve()
+      .then(() => new ApiClient(info, readToken(home)).call('POST', '/shutdown', undefined, 5000))
+      .then(
+      () => true,
+      () => false,
+    );
+    if (!asked) tryKill(info.pid, 'SIGTERM');
+    const deadline = Date.now() + 20_000;
     while (processAlive(info.pid) && Date.now() < deadline) {
       process.stdout.write('.');
       await new Promise((r) => setTimeout(r, 200));
     }
     process.stdout.write('\n');
   }
-  // The control plane leads its own process group; whatever is left of it goes too.
+  // The control plane and the node agent each lead a process group; whatever is left goes too.
   tryKill(-info.pid, 'SIGKILL');
+  await stopAgent(home);
   removeLabInfo(home);
   console.log('lab is down');
   return 0;
+}
+
+/** The local runtime's node agent: its remaining pods stop, then its whole process group goes. */
+async function stopAgent(home: string): Promise<void> {
+  const agent = readAgentInfo(home);
+  if (!agent) return;
+  if (processAlive(agent.pid)) {
+    await fetch(`${agent.url}/shutdown`, { method: 'POST', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    const deadline = Date.now() + 10_000;
+    while (processAlive(agent.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  }
+  tryKill(-agent.pid, 'SIGKILL');
+  rmSync(agentInfoFile(home), { force: true });
 }
 
 /**
@@ -65,7 +97,14 @@ async function downDocker(home: string, info: LabInfo | undefined): Promise<bool
   const cp = dockerName(id, 'controlplane');
   if (info && (await containerRunning(docker, cp))) {
     process.stdout.write('stopping lab (control plane container)');
-    await fetch(`${info.api}/shutdown`, { method: 'POST', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    // Without a readable token the request is refused; the containers go by their label below anyway.
+    let headers: Record<string, string> = {};
+    try {
+      headers = apiAuthHeaders(readToken(home));
+    } catch (err) {
+      process.stdout.write(` (${(err as Error).message}; removing the containers without it)`);
+    }
+    await fetch(`${info.api}/shutdown`, { method: 'POST', headers, signal: AbortSignal.timeout(5000) }).catch(() => undefined);
     const deadline = Date.now() + 20_000;
     while ((await containerRunning(docker, cp)) && Date.now() < deadline) {
       process.stdout.write('.');

@@ -2,9 +2,9 @@ import { stringify } from 'yaml';
 import { lookupKind } from '../../config/kinds.js';
 import type { KubeObject } from '../../model/objects.js';
 import type { DeploymentSpec, GatewaySpec, PodStatus, ServiceEntrySpec, ServiceSpec, VirtualServiceSpec, DestinationRuleSpec } from '../../model/specs.js';
-import { LabError } from '../../shared/errors.js';
+import { LabError, type LabErrorCode } from '../../shared/errors.js';
 import { parse } from '../args.js';
-import { connect } from '../client.js';
+import { connect, type ApiClient } from '../client.js';
 import { age, labelsText, table } from '../format.js';
 
 export const GET_USAGE = `Usage: lab get KIND[,KIND...] [NAME] [-n NAMESPACE | -A] [-o yaml|json|wide|name] [-l SELECTOR] [--show-labels] [-w]
@@ -127,7 +127,7 @@ export async function get(argv: string[]): Promise<number> {
     if (values.selector) q.set('selector', values.selector as string);
     return q.toString();
   };
-  if (values.watch) return watch(client.info.api, kinds[0]!.kind, ns, name);
+  if (values.watch) return watch(client, kinds[0]!.kind, ns, name);
 
   let found = 0;
   const blocks: string[] = [];
@@ -166,8 +166,12 @@ export async function get(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function watch(api: string, kind: string, ns: string, name: string | undefined): Promise<number> {
-  const res = await fetch(`${api}/watch?${new URLSearchParams({ kind, namespace: ns })}`);
+async function watch(client: ApiClient, kind: string, ns: string, name: string | undefined): Promise<number> {
+  const res = await client.fetch(`/watch?${new URLSearchParams({ kind, namespace: ns })}`);
+  if (!res.ok) {
+    const e = ((await res.json().catch(() => ({}))) as { error?: { code?: LabErrorCode; message?: string } }).error;
+    throw new LabError(e?.code ?? 'LAB_ERR_INTERNAL', e?.message ?? `watch: HTTP ${res.status}`);
+  }
   if (!res.body) return 1;
   const cols = columns(kind, false);
   // Rows come one at a time, so columns get fixed widths up front (kubectl does the same).

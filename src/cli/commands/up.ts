@@ -3,8 +3,12 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labHome, paths, readLabInfo, removeLabInfo } from '../../controlplane/lab-home.js';
+import { labHome, paths, processAlive, readLabInfo, removeLabInfo } from '../../controlplane/lab-home.js';
+import { readAgentInfo } from '../../runtime/local/agent-protocol.js';
 import { LabError } from '../../shared/errors.js';
+import { ensureToken } from '../../controlplane/lab-home.js';
+import { loadMeshConfig } from '../../controlplane/mesh-config.js';
+import { readStoreFile } from '../../store/persistence.js';
 import { intOption, parse } from '../args.js';
 import { defaultRuntime, detectRuntime } from '../runtime-choice.js';
 import { dockerClient } from '../../runtime/docker/engine.js';
@@ -61,6 +65,10 @@ export async function up(argv: string[]): Promise<number> {
     console.log(`lab is already up in ${home} (control plane pid ${existing.pid}, ingress 127.0.0.1:${existing.ingressPort})`);
     return 0;
   }
+  // A store or mesh config that does not load is reported, naming the file, and kept: the lab does
+  // not start empty over it (the control plane checks again, for compose.yaml's starts).
+  readStoreFile(paths.store(home));
+  loadMeshConfig(paths.mesh(home));
   removeLabInfo(home);
   const ingressPort = intOption(values['ingress-port'] as string | undefined, 'ingress-port', 8080);
   const seed = values.seed === undefined ? undefined : intOption(values.seed as string, 'seed', 0);
@@ -68,13 +76,17 @@ export async function up(argv: string[]): Promise<number> {
   if (!Number.isFinite(timeScale) || timeScale <= 0) throw new LabError('LAB_ERR_USAGE', `--time-scale must be a positive number, got "${values['time-scale']}"`);
   const runtime = await detectRuntime(values.runtime as string);
   console.log(`runtime: ${runtime.name} (${runtime.reason})`);
-  if (runtime.name === 'local' && !(await portFree(ingressPort))) {
-    throw new LabError('LAB_ERR_USAGE', `ingress port 127.0.0.1:${ingressPort} is in use; pick another with --ingress-port`);
-  }
 
   mkdirSync(home, { recursive: true });
+  // The API's token (mode 0600); the control plane, local or in its container, reads it from here.
+  ensureToken(home);
   const cpOptions = { ingressPort, seed, realExternal: values['real-external'] ?? false, set: values.set ?? [], timeScale };
   if (runtime.name === 'docker') return upDocker(home, cpOptions);
+  const agent = await ensureAgent(home);
+  if (agent.pods > 0) console.log(`node agent (pid ${agent.pid}) still runs ${agent.pods} pod(s): the control plane will adopt them`);
+  else if (!(await portFree(ingressPort))) {
+    throw new LabError('LAB_ERR_USAGE', `ingress port 127.0.0.1:${ingressPort} is in use; pick another with --ingress-port`);
+  }
   const logFile = paths.controlPlaneLog(home);
   const fd = openSync(logFile, 'a');
   const child = spawn(process.execPath, [CP_ENTRY], {
@@ -83,7 +95,7 @@ export async function up(argv: string[]): Promise<number> {
     env: {
       ...process.env,
       LAB_HOME: home,
-      LAB_CP_OPTIONS: JSON.stringify({ ...cpOptions, runtime: 'local' }),
+      LAB_CP_OPTIONS: JSON.stringify({ ...cpOptions, runtime: 'local', agentUrl: agent.url }),
     },
   });
   closeSync(fd);
@@ -108,6 +120,37 @@ export async function up(argv: string[]): Promise<number> {
   const tail = readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
   if (exited === null) process.kill(child.pid!, 'SIGTERM');
   throw new LabError('LAB_ERR_RUNTIME', `the control plane did not become ready${exited !== null ? ` (exited with ${exited})` : ''}; its log (${logFile}) ends with:\n${tail}`);
+}
+
+const AGENT_ENTRY = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'runtime', 'local', 'agent-main.js');
+
+/**
+ * The local runtime's node agent: the one still running for this LAB_HOME (with the pods an
+ * earlier control plane left), or a new one in a process group of its own.
+ */
+async function ensureAgent(home: string): Promise<{ url: string; pid: number; pods: number }> {
+  const existing = readAgentInfo(home);
+  if (existing && processAlive(existing.pid)) {
+    try {
+      const res = await fetch(`${existing.url}/pods`, { signal: AbortSignal.timeout(3000) });
+      const { pods } = (await res.json()) as { pods: unknown[] };
+      return { url: existing.url, pid: existing.pid, pods: pods.length };
+    } catch {
+      process.kill(existing.pid, 'SIGKILL');
+    }
+  }
+  const fd = openSync(join(home, 'agent.log'), 'a');
+  const child = spawn(process.execPath, [AGENT_ENTRY], { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, LAB_HOME: home } });
+  closeSync(fd);
+  child.unref();
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const info = readAgentInfo(home);
+    if (info && info.pid === child.pid) return { url: info.url, pid: info.pid, pods: 0 };
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new LabError('LAB_ERR_RUNTIME', `the node agent did not start; see ${join(home, 'agent.log')}`);
 }
 
 /** `lab up --runtime docker`: image, network, then the control plane container, which starts the rest. */
