@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { extname, join } from 'node:path';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isCollection, isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node, type Tags } from 'yaml';
 import type { KubeObject, SourceRef } from '../model/objects.js';
 import { ConfigError } from './errors.js';
 
@@ -32,49 +32,98 @@ interface Located {
 const locations = new WeakMap<object, Located>();
 
 /**
+ * How kubectl's sigs.k8s.io/yaml reads YAML: 1.1 scalars (`yes` is a boolean, `012` octal), but a
+ * date-like scalar (`2001-12-14`) stays a string (JSON has no dates), and keys must be unique.
+ */
+const PARSE_OPTIONS = {
+  version: '1.1',
+  uniqueKeys: true,
+  prettyErrors: false,
+  customTags: (tags: Tags) => tags.filter((t) => !(typeof t === 'object' && t.tag === 'tag:yaml.org,2002:timestamp')),
+} as const;
+
+/**
  * Parse every YAML document of `text` (from `file`, used in messages). Empty documents are skipped
  * (indexes still count them, so "document 3" is the third in the file); `kind: List` documents
- * contribute their `items`. Syntax errors name the file, the document and line:column.
+ * contribute their `items`. Syntax errors name the file, the document and line:column, and, as far
+ * as the broken document still says, its kind and name (and, for a duplicate key, the key's path).
  */
 export function parseManifests(text: string, file: string): ParsedManifests {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false });
+  const docs = parseAllDocuments(text, { ...PARSE_OPTIONS, lineCounter: lines });
   const out: ParsedManifests = { documents: [], errors: [] };
   // parseAllDocuments returns an EmptyStream (an empty array) for an empty input.
   [...docs].forEach((doc, index) => {
-    const where = (line?: number, column?: number) => {
+    const where = (offset: number | undefined, path: Array<string | number> = []) => {
       const l: ConstructorParameters<typeof ConfigError>[0] = { file, index, kind: '', name: '', path: '' };
-      if (line !== undefined) l.line = line;
-      if (column !== undefined) l.column = column;
+      if (offset !== undefined) {
+        const pos = lines.linePos(offset);
+        l.line = pos.line;
+        l.column = pos.col;
+        // Best effort, for a document that did not parse: what it is, as far as it still says.
+        const who = identify(doc, offset);
+        l.kind = who.kind;
+        l.name = who.name;
+        if (who.item !== undefined) l.item = who.item;
+        l.path = formatYamlPath(path.slice(who.item !== undefined && path[0] === 'items' && path[1] === who.item ? 2 : 0));
+      }
       return l;
     };
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
         const pos = lines.linePos(e.pos[0]);
         const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-        out.errors.push(new ConfigError(where(pos.line, pos.col), `YAML syntax error at line ${pos.line}:${pos.col}: ${message}`));
+        const path = e.code === 'DUPLICATE_KEY' ? (pathAt(doc.contents, e.pos[0], []) ?? []) : [];
+        out.errors.push(new ConfigError(where(e.pos[0], path), `YAML syntax error at line ${pos.line}:${pos.col}: ${message}`));
       }
       return;
     }
     if (doc.contents === null) return; // empty document
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    // JSON has only string keys: a sequence or mapping as a key is an error (not stringified).
+    const complexKey = findComplexKey(doc.contents, []);
+    if (complexKey) {
+      const [offset, path] = complexKey;
+      const pos = lines.linePos(offset);
+      out.errors.push(new ConfigError(where(offset, path), `YAML error at line ${pos.line}:${pos.col}: a mapping key must be a scalar (a string), not a sequence or mapping`));
+      return;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // An alias to an anchor not (yet) defined, or aliases expanding beyond reason.
+      const alias = firstBadAlias(doc);
+      const offset = alias ?? doc.contents.range?.[0];
+      const pos = offset === undefined ? undefined : lines.linePos(offset);
+      const path = alias === undefined ? [] : (pathAt(doc.contents, alias, []) ?? []);
+      out.errors.push(new ConfigError(where(offset, path), `YAML error${pos ? ` at line ${pos.line}:${pos.col}` : ''}: ${(err as Error).message}`));
+      return;
+    }
     if (value === null || value === undefined) return;
     const start = doc.contents.range ? lines.linePos(doc.contents.range[0]) : undefined;
+    const at = (pos: { line: number; col: number } | undefined) => {
+      const l: ConstructorParameters<typeof ConfigError>[0] = { file, index, kind: '', name: '', path: '' };
+      if (pos) {
+        l.line = pos.line;
+        l.column = pos.col;
+      }
+      return l;
+    };
     if (!isObject(value)) {
-      out.errors.push(new ConfigError(where(start?.line, start?.col), `document must be a mapping (an object with apiVersion and kind), got ${Array.isArray(value) ? 'a sequence' : typeof value}`));
+      out.errors.push(new ConfigError(at(start), `document must be a mapping (an object with apiVersion and kind), got ${Array.isArray(value) ? 'a sequence' : typeof value}`));
       return;
     }
     if (value['kind'] === 'List' && (value['apiVersion'] === 'v1' || value['apiVersion'] === undefined)) {
       const items = value['items'];
       if (items !== undefined && items !== null && !Array.isArray(items)) {
-        out.errors.push(new ConfigError({ ...where(start?.line, start?.col), kind: 'List', path: 'items' }, 'expected array'));
+        out.errors.push(new ConfigError({ ...at(start), kind: 'List', path: 'items' }, 'expected array'));
         return;
       }
       (Array.isArray(items) ? items : []).forEach((item, i) => {
         const node = doc.getIn(['items', i], true) as Node | undefined;
         const pos = node?.range ? lines.linePos(node.range[0]) : undefined;
         if (!isObject(item)) {
-          out.errors.push(new ConfigError({ ...where(pos?.line, pos?.col), item: i }, 'List item must be a mapping (an object with apiVersion and kind)'));
+          out.errors.push(new ConfigError({ ...at(pos), item: i }, 'List item must be a mapping (an object with apiVersion and kind)'));
           return;
         }
         const object = asKubeObject(item);
@@ -92,6 +141,94 @@ export function parseManifests(text: string, file: string): ParsedManifests {
     out.documents.push({ object, source });
   });
   return out;
+}
+
+const KIND_TEXT = /^[A-Za-z][A-Za-z0-9]*$/;
+const NAME_TEXT = /^[-A-Za-z0-9._]{1,253}$/;
+
+function scalarText(node: unknown, pattern: RegExp): string {
+  return isScalar(node) && typeof node.value === 'string' && pattern.test(node.value) ? node.value : '';
+}
+
+/** kind and metadata.name of a document that failed to parse (of the List item around `offset`). */
+function identify(doc: Document.Parsed, offset: number): { kind: string; name: string; item?: number } {
+  let target: unknown = doc.contents;
+  let item: number | undefined;
+  if (isMap(target) && scalarText(target.get('kind', true), KIND_TEXT) === 'List') {
+    const items = target.get('items', true);
+    if (isSeq(items)) {
+      const i = items.items.findIndex((n) => isNode(n) && n.range !== undefined && n.range !== null && offset >= n.range[0] && offset < n.range[2]);
+      if (i >= 0) {
+        item = i;
+        target = items.items[i];
+      }
+    }
+  }
+  if (!isMap(target)) return item === undefined ? { kind: '', name: '' } : { kind: '', name: '', item };
+  const meta = target.get('metadata', true);
+  const who = { kind: scalarText(target.get('kind', true), KIND_TEXT), name: isMap(meta) ? scalarText(meta.get('name', true), NAME_TEXT) : '' };
+  return item === undefined ? who : { ...who, item };
+}
+
+function keyText(key: unknown): string {
+  return isScalar(key) ? String(key.value) : String(key);
+}
+
+/** The path of the mapping key (a duplicate key) or the scalar or alias value at `offset`, or undefined. */
+function pathAt(node: unknown, offset: number, path: Array<string | number>): Array<string | number> | undefined {
+  const within = (n: unknown, end: 1 | 2) => isNode(n) && n.range !== undefined && n.range !== null && offset >= n.range[0] && offset < n.range[end];
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = keyText(pair.key);
+      if (within(pair.key, 1)) return [...path, key];
+      if (within(pair.value, 2)) return isCollection(pair.value) ? pathAt(pair.value, offset, [...path, key]) : [...path, key];
+    }
+  } else if (isSeq(node)) {
+    for (const [i, item] of node.items.entries()) if (within(item, 2)) return isCollection(item) ? pathAt(item, offset, [...path, i]) : [...path, i];
+  }
+  return undefined;
+}
+
+/** The first mapping key that is a sequence or mapping: its offset and the path of its mapping. */
+function findComplexKey(node: unknown, path: Array<string | number>): [number, Array<string | number>] | undefined {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (isCollection(pair.key)) return [pair.key.range?.[0] ?? node.range?.[0] ?? 0, path];
+      const found = findComplexKey(pair.value, [...path, keyText(pair.key)]);
+      if (found) return found;
+    }
+  } else if (isSeq(node)) {
+    for (const [i, item] of node.items.entries()) {
+      const found = findComplexKey(item, [...path, i]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** Offset of the first alias whose anchor is not defined before it (else of the first alias). */
+function firstBadAlias(doc: Document.Parsed): number | undefined {
+  let first: number | undefined;
+  let bad: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      const offset = node.range?.[0];
+      first ??= offset;
+      if (bad === undefined && node.resolve(doc) === undefined) bad = offset;
+    },
+  });
+  return bad ?? first;
+}
+
+/** `spec.http[0].match[0].headers[x-istio-cohort]`: a key that is not a plain name goes in brackets. */
+function formatYamlPath(path: ReadonlyArray<string | number>): string {
+  let s = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') s += `[${seg}]`;
+    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(seg)) s += s ? `.${seg}` : seg;
+    else s += `[${seg}]`;
+  }
+  return s;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

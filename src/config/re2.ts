@@ -200,10 +200,10 @@ class Re2Checker {
         const end = s.indexOf('}', start + 3);
         if (end < 0) fail('invalid character class range', s.slice(start));
         const name = s.slice(start + 3, end).replace(/^\^/, '');
-        if (!/^[A-Za-z_]+$/.test(name)) fail('invalid character class range', s.slice(start, end + 1));
+        if (!isUnicodeClass(name)) fail('invalid character class range', s.slice(start, end + 1));
         return end + 1;
       }
-      if (!/^[A-Za-z]/.test(s[start + 2] ?? '')) fail('invalid character class range', s.slice(start, start + 3));
+      if (!UNICODE_CATEGORIES.has(s[start + 2] ?? '')) fail('invalid character class range', s.slice(start, start + 3));
       return start + 3;
     }
     if (/[A-Za-z0-9_]/.test(c)) {
@@ -265,6 +265,27 @@ class Re2Checker {
       }
       j = next;
     }
+  }
+}
+
+/** Go's `unicode.Categories` (`\\p{Lu}`; the one-letter ones also as `\\pL`). */
+const UNICODE_CATEGORIES = new Set([
+  'C', 'Cc', 'Cf', 'Co', 'Cs', 'L', 'Ll', 'Lm', 'Lo', 'Lt', 'Lu', 'M', 'Mc', 'Me', 'Mn', 'N', 'Nd', 'Nl', 'No',
+  'P', 'Pc', 'Pd', 'Pe', 'Pf', 'Pi', 'Po', 'Ps', 'S', 'Sc', 'Sk', 'Sm', 'So', 'Z', 'Zl', 'Zp', 'Zs',
+]);
+
+/**
+ * `\\p{Name}`: `Any`, a category, or a script (`Greek`, `Old_Italic`), as Go's `unicode.Scripts`.
+ * Scripts are checked against JavaScript's Unicode data, which also knows their short aliases.
+ */
+function isUnicodeClass(name: string): boolean {
+  if (name === 'Any' || UNICODE_CATEGORIES.has(name)) return true;
+  if (!/^[A-Z][A-Za-z_]*$/.test(name)) return false;
+  try {
+    new RegExp(`\\p{Script=${name}}`, 'u');
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -240,7 +240,8 @@ export function checkValue(schema: Schema, value: unknown, path: string, r: Repo
       const known = Object.keys(schema.properties);
       for (const [k, v] of Object.entries(value)) {
         const p = fieldPath(path, k);
-        const sub = schema.properties[k];
+        // Own properties only: `constructor`, `toString` or `__proto__` are unknown fields, not Object.prototype's.
+        const sub = Object.hasOwn(schema.properties, k) ? schema.properties[k] : undefined;
         if (!sub) {
           const hint = suggest(k, known);
           r.error(p, `unknown field ${JSON.stringify(p)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`);
@@ -274,14 +275,18 @@ export function describeSchema(s: Schema): string {
   }
 }
 
-/** A deep copy with null object fields removed (what the API server stores). */
+/**
+ * A deep copy with null object fields removed (what the API server stores). A key named
+ * `__proto__` (a ConfigMap may have one) stays an ordinary key: it never sets the copy's prototype.
+ */
 export function pruneNulls<T>(value: T): T {
   if (Array.isArray(value)) return value.map((v) => pruneNulls(v)) as T;
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       if (v === null || v === undefined) continue;
-      out[k] = pruneNulls(v);
+      if (k === '__proto__') Object.defineProperty(out, k, { value: pruneNulls(v), enumerable: true, writable: true, configurable: true });
+      else out[k] = pruneNulls(v);
     }
     return out as T;
   }

@@ -6,10 +6,10 @@
  */
 import type { KubeObject, SourceRef } from '../model/objects.js';
 import { ConfigError, ConfigWarning, type ProblemLocation } from './errors.js';
-import { resolveKind, type KindInfo } from './kinds.js';
+import { KINDS, resolveKind, type KindInfo } from './kinds.js';
 import { locateField, type ManifestSource } from './manifest.js';
 import { checkObjectName, type NameRule } from './rules.js';
-import { any, checkValue, isPlainObject, obj, pruneNulls, Reporter, str, type ObjectSchema, type Schema } from './schema.js';
+import { any, checkValue, isPlainObject, obj, pruneNulls, Reporter, str, typeName, type ObjectSchema, type Schema } from './schema.js';
 import { configMapBody, deploymentSpec, NAME_RULES, namespaceBody, objectMeta, serviceAccountBody, serviceSpec } from './schemas/core.js';
 import { canarySpec, metricTemplateSpec } from './schemas/flagger.js';
 import { ISTIO_SPECS } from './schemas/istio.js';
@@ -91,14 +91,23 @@ export function validateObject(input: KubeObject, source: SourceRef, opts: Valid
   }
   const object = pruneNulls(input);
 
+  // apiVersion and kind choose the schema: problems with them are reported at them, and stop here.
+  for (const f of ['apiVersion', 'kind'] as const) {
+    const v = raw[f];
+    if (v === undefined || v === null || v === '') errors.push(new ConfigError(loc(f), 'required field is missing', 'LAB_ERR_UNKNOWN_KIND'));
+    else if (typeof v !== 'string') errors.push(new ConfigError(loc(f), `expected string, got ${typeName(v)}${typeof v === 'number' || typeof v === 'boolean' ? ` ${v}` : ''}`, 'LAB_ERR_UNKNOWN_KIND'));
+  }
+  if (errors.length > 0) return { object, errors, warnings };
   const resolved = resolveKind(raw['apiVersion'], raw['kind']);
   if (!resolved.ok) {
-    errors.push(new ConfigError(loc(''), resolved.message, 'LAB_ERR_UNKNOWN_KIND'));
+    // A kind the lab serves in other versions: the apiVersion is wrong; else the kind is unknown.
+    const field = KINDS.some((k) => k.kind === raw['kind']) ? 'apiVersion' : 'kind';
+    errors.push(new ConfigError(loc(field), resolved.message, 'LAB_ERR_UNKNOWN_KIND'));
     return { object, errors, warnings };
   }
   const info = resolved.info;
   if (info.readOnly) {
-    errors.push(new ConfigError(loc(''), info.readOnlyReason ?? `${info.kind} objects cannot be applied`));
+    errors.push(new ConfigError(loc('kind'), info.readOnlyReason ?? `${info.kind} objects cannot be applied`));
     return { object, errors, warnings, kindInfo: info };
   }
 
@@ -148,7 +157,10 @@ export interface ValidatedDocuments {
   warnings: ConfigWarning[];
 }
 
-/** Validate a batch (e.g. `parseManifests(...).documents`): the valid objects, and all problems. */
+/**
+ * Validate a batch (e.g. `parseManifests(...).documents`): the valid objects, and all problems,
+ * including an object defined twice in the batch (`duplicateObjectErrors`).
+ */
 export function validateDocuments(
   documents: ReadonlyArray<{ object: KubeObject; source: SourceRef }>,
   opts: ValidateOptions,
@@ -160,5 +172,47 @@ export function validateDocuments(
     out.warnings.push(...res.warnings);
     if (res.errors.length === 0) out.objects.push({ object: res.object, source: d.source });
   }
+  out.errors.push(...duplicateObjectErrors(documents, opts.defaultNamespace));
   return out;
+}
+
+/**
+ * One apply may define each object (group, kind, namespace, name) once: a second definition, in
+ * the same file, another file or a `kind: List`, whatever the apiVersion, is an error at its
+ * `metadata.name` naming the first. (kubectl would apply both in turn and keep the last, so one
+ * of them is silently lost; the lab applies all documents at once and refuses to guess.)
+ * Documents whose kind or name cannot be read are left to `validateObject`.
+ */
+export function duplicateObjectErrors(documents: ReadonlyArray<{ object: KubeObject; source: SourceRef }>, defaultNamespace: string): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const first = new Map<string, SourceRef>();
+  for (const d of documents) {
+    const raw: unknown = d.object;
+    if (!isPlainObject(raw) || !isPlainObject(raw['metadata'])) continue;
+    const resolved = resolveKind(raw['apiVersion'], raw['kind']);
+    const name = raw['metadata']['name'];
+    if (!resolved.ok || typeof name !== 'string' || name === '') continue;
+    const info = resolved.info;
+    const ns = raw['metadata']['namespace'];
+    const namespace = info.namespaced ? (typeof ns === 'string' && ns !== '' ? ns : defaultNamespace) : '';
+    const key = `${info.group}/${info.kind}/${namespace}/${name}`;
+    const seen = first.get(key);
+    if (!seen) {
+      first.set(key, d.source);
+      continue;
+    }
+    const src = d.source as ManifestSource;
+    const at = seen as ManifestSource;
+    const where = `${at.file}: document ${at.index + 1}${at.item !== undefined ? `, item ${at.item + 1}` : ''}`;
+    const l: ProblemLocation = { file: src.file, index: src.index, kind: info.kind, name, path: 'metadata.name' };
+    if (src.item !== undefined) l.item = src.item;
+    const pos = locateField(d.object, 'metadata.name');
+    if (pos) {
+      l.line = pos.line;
+      l.column = pos.column;
+    }
+    const what = `${info.kind} ${namespace ? `${namespace}/` : ''}${name}`;
+    errors.push(new ConfigError(l, `duplicate object: ${what} is already defined in ${where} (an apply may define each object once)`));
+  }
+  return errors;
 }

@@ -19,6 +19,7 @@ import {
   bool,
   fieldPath,
   indexPath,
+  int,
   int32,
   intOrString,
   isPlainObject,
@@ -167,6 +168,26 @@ function uniqueBy(field: string, what: string) {
   };
 }
 
+const profile = () =>
+  obj({ localhostProfile: str(), type: str({ enum: ['Localhost', 'RuntimeDefault', 'Unconfined'] }) }, { required: ['type'] });
+
+/** A container's SecurityContext (k8s.io/api core/v1), field for field: the book sets `privileged`. */
+const securityContext = () =>
+  obj({
+    allowPrivilegeEscalation: bool(),
+    appArmorProfile: profile(),
+    capabilities: obj({ add: strings(), drop: strings() }),
+    privileged: bool(),
+    procMount: str({ enum: ['Default', 'Unmasked'] }),
+    readOnlyRootFilesystem: bool(),
+    runAsGroup: int(),
+    runAsNonRoot: bool(),
+    runAsUser: int(),
+    seLinuxOptions: obj({ level: str(), role: str(), type: str(), user: str() }),
+    seccompProfile: profile(),
+    windowsOptions: obj({ gmsaCredentialSpec: str(), gmsaCredentialSpecName: str(), hostProcess: bool(), runAsUserName: str() }),
+  });
+
 const container = () =>
   obj(
     {
@@ -188,7 +209,7 @@ const container = () =>
       resizePolicy: any(),
       resources: any(),
       restartPolicy: str(),
-      securityContext: any(),
+      securityContext: securityContext(),
       startupProbe: any(),
       stdin: bool(),
       stdinOnce: bool(),

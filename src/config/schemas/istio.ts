@@ -91,7 +91,15 @@ function destination(): ObjectSchema {
           else checkWildcardDomain(h, path, r);
         },
       }),
-      port: portSelector(),
+      // Istio's webhook validates a destination's port selector as a port: a missing number is port 0.
+      port: obj(
+        { number: port() },
+        {
+          check: (p, path, r) => {
+            if (p['number'] === undefined || p['number'] === null) r.error(fieldPath(path, 'number'), 'required field is missing (a destination port needs a number in 1..65535)');
+          },
+        },
+      ),
       subset: str({ check: checkSubsetName }),
     },
     { required: ['host'] },
@@ -639,7 +647,12 @@ export const serviceEntrySpec: ObjectSchema = obj(
     ports: arr(
       obj(
         {
-          name: str({ maxLength: 256 }),
+          name: str({
+            maxLength: 256,
+            check: (n, path, r) => {
+              if (!isDns1123Label(n)) r.error(path, `invalid port name ${JSON.stringify(n)}: ${DNS1123_LABEL_MESSAGE}`);
+            },
+          }),
           number: uint32({ check: checkPort }),
           protocol: str({ maxLength: 256, check: checkIstioProtocol }),
           targetPort: uint32({ check: checkPort }),
@@ -682,6 +695,21 @@ export const serviceEntrySpec: ObjectSchema = obj(
       }
       if (addresses.some((a) => typeof a === 'string' && a.includes('/')) && !['STATIC', 'NONE'].includes(resolution)) {
         r.error(fieldPath(path, 'addresses'), 'CIDR addresses are allowed only for NONE/STATIC resolution types');
+      }
+      // Endpoint ports name the ServiceEntry's ports (Istio's webhook, STATIC and DNS resolution).
+      if (endpoints && ['STATIC', 'DNS', 'DNS_ROUND_ROBIN'].includes(resolution)) {
+        const ports = Array.isArray(v['ports']) ? v['ports'] : [];
+        const defined = ports.flatMap((p) => (isPlainObject(p) && typeof p['name'] === 'string' ? [p['name']] : []));
+        endpoints.forEach((e, i) => {
+          if (!isPlainObject(e) || !isPlainObject(e['ports'])) return;
+          for (const name of Object.keys(e['ports'])) {
+            if (defined.includes(name)) continue;
+            r.error(
+              `${fieldPath(indexPath(fieldPath(path, 'endpoints'), i), 'ports')}[${name}]`,
+              `endpoint port ${JSON.stringify(name)} is not defined by the service entry (its ports: ${defined.map((d) => JSON.stringify(d)).join(', ') || 'none'})`,
+            );
+          }
+        });
       }
       if (resolution === 'STATIC' && endpoints) {
         endpoints.forEach((e, i) => {

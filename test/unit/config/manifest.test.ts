@@ -83,7 +83,7 @@ describe('parseManifests', () => {
     [
       'a duplicate key',
       'apiVersion: v1\nkind: Service\nkind: ConfigMap\n',
-      ['bad.yaml: document 1: YAML syntax error at line 3:1: Map keys must be unique'],
+      ['bad.yaml: document 1 (Service): kind: YAML syntax error at line 3:1: Map keys must be unique'],
     ],
     [
       'a tab for indentation',

@@ -45,9 +45,10 @@ export function pruneNulls(schema: OpenApiSchema, value: unknown): unknown {
   if (!isObj(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    const sub = schema.properties?.[k] ?? (isObj(schema.additionalProperties) ? schema.additionalProperties : undefined);
+    const sub = (schema.properties && Object.hasOwn(schema.properties, k) ? schema.properties[k] : undefined) ?? (isObj(schema.additionalProperties) ? schema.additionalProperties : undefined);
     if (v === null && !(sub?.nullable ?? false)) continue;
-    out[k] = sub ? pruneNulls(sub, v) : v;
+    // A `__proto__` key is data (an unknown field to report), never the copy's prototype.
+    Object.defineProperty(out, k, { value: sub ? pruneNulls(sub, v) : v, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -117,7 +118,7 @@ function walk(s: OpenApiSchema, v: unknown, path: string, errors: string[]): voi
   if (isObj(v)) {
     for (const [k, sub] of Object.entries(v)) {
       const p = path ? `${path}.${k}` : k;
-      if (s.properties && k in s.properties) walk(s.properties[k]!, sub, p, errors);
+      if (s.properties && Object.hasOwn(s.properties, k)) walk(s.properties[k]!, sub, p, errors);
       else if (isObj(s.additionalProperties)) walk(s.additionalProperties, sub, `${path}[${k}]`, errors);
       else if (s.additionalProperties === true || s['x-kubernetes-preserve-unknown-fields']) continue;
       else if (s.type === 'object' || s.properties) errors.push(`${p}: unknown field`);
