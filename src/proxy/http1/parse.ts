@@ -366,35 +366,18 @@ function mergeContentLength(v: string, prev: number): number {
   }
 }
 
-/**
- * Whether the final transfer coding is chunked. Throws on anything a downstream parser could read
- * differently: empty list elements, non-token codings, parameters, or chunked applied twice.
- */
-function finalCodingIsChunked(te: string): boolean {
-  const n = te.length;
-  let i = 0;
-  let chunkedSeen = false;
-  let last = false;
-  for (;;) {
-    const st = i;
-    while (i < n && TCHAR[te.charCodeAt(i)] !== 0) i++;
-    if (i === st) throw invalidTransferEncoding(te);
-    last = equalsLower(te, st, i, 'chunked');
-    if (last) {
-      if (chunkedSeen) throw invalidTransferEncoding(te);
-      chunkedSeen = true;
-    }
-    while (i < n && isOWS(te.charCodeAt(i))) i++;
-    if (i === n) return last;
-    if (te.charCodeAt(i) !== COMMA) throw invalidTransferEncoding(te);
-    i++;
-    while (i < n && isOWS(te.charCodeAt(i))) i++;
-  }
+function invalidTransferEncoding(te: string, status: HttpErrorStatus = 400): HttpParseError {
+  return new HttpParseError(status, 'http1.invalid_transfer_encoding', `invalid Transfer-Encoding: ${JSON.stringify(te)}`);
 }
 
-function invalidTransferEncoding(te: string): HttpParseError {
-  return new HttpParseError(400, 'http1.invalid_transfer_encoding', `invalid Transfer-Encoding: ${JSON.stringify(te)}`);
-}
+/**
+ * Transfer-Encoding is accepted only as exactly `chunked` (case-insensitive; repeated fields arrive
+ * joined, so `chunked` twice is refused too), as Envoy's codec does. Any other coding is one the
+ * proxy would have to decode or pass on: it re-frames bodies as plain chunked and Transfer-Encoding
+ * is hop-by-hop, so `gzip, chunked` would reach the other side as compressed bytes labelled as
+ * none. Requests get Envoy's 501; responses are a protocol error (502 to the client).
+ */
+const isChunkedOnly = (te: string): boolean => equalsLower(te, 0, te.length, 'chunked');
 
 const CONN_CLOSE = 1;
 const CONN_KEEP_ALIVE = 2;
@@ -460,10 +443,13 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
     }
     // RFC 9112 6.1: TE in an HTTP/1.0 message means the framing is faulty.
     if (minor === 0) throw invalidTransferEncoding(te);
-    if (!finalCodingIsChunked(te)) throw invalidTransferEncoding(te);
+    if (!isChunkedOnly(te)) throw invalidTransferEncoding(te, 501);
     framing = CHUNKED;
   } else {
     framing = contentLength > 0 ? { kind: 'length', length: contentLength } : NONE;
+    // Repeated (agreeing) values arrive joined as `5, 5`: forwarded like that, the next hop may
+    // read the list as invalid or differently, so it gets the one number instead.
+    if (contentLength !== -1 && headers['content-length']!.indexOf(',') !== -1) headers['content-length'] = String(contentLength);
   }
 
   const flags = connectionFlags(headers['connection']);
@@ -502,16 +488,20 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, reque
     throw startLineError(buf, i, 'malformed status line');
   }
 
-  const headers: Array<[string, string]> = [];
+  let headers: Array<[string, string]> = [];
   let contentLength = -1;
+  let contentLengthFields = 0;
   let te: string | undefined;
   let connection: string | undefined;
   for (let pos = i + 2; (pos = parseFieldLine(buf, s, start, pos, end)) !== -1; ) {
     const name = fieldName;
     const value = fieldValue;
     headers.push([name, value]);
-    if (name === 'content-length') contentLength = mergeContentLength(value, contentLength);
-    else if (name === 'transfer-encoding') te = te === undefined ? value : `${te}, ${value}`;
+    if (name === 'content-length') {
+      contentLength = mergeContentLength(value, contentLength);
+      // A list (`5, 5`) counts as a repeat.
+      contentLengthFields += value.indexOf(',') === -1 ? 1 : 2;
+    } else if (name === 'transfer-encoding') te = te === undefined ? value : `${te}, ${value}`;
     else if (name === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
   }
 
@@ -519,14 +509,22 @@ export function parseResponseHead(buf: Buffer, start: number, end: number, reque
   if (requestMethod === 'HEAD' || status < 200 || status === 204 || status === 304) {
     framing = NONE;
   } else if (te !== undefined) {
-    // TE overrides CL (RFC 9112 6.3). A non-chunked final coding, or TE from an HTTP/1.0 server
-    // (faulty framing per 6.1), leaves the connection close as the only trustworthy delimiter.
-    const chunked = finalCodingIsChunked(te);
-    framing = chunked && minor === 1 ? CHUNKED : CLOSE;
+    if (!isChunkedOnly(te)) throw invalidTransferEncoding(te);
+    // TE overrides CL (RFC 9112 6.3). TE from an HTTP/1.0 server (faulty framing per 6.1) leaves
+    // the connection close as the only trustworthy delimiter.
+    framing = minor === 1 ? CHUNKED : CLOSE;
   } else if (contentLength !== -1) {
     framing = contentLength > 0 ? { kind: 'length', length: contentLength } : NONE;
   } else {
     framing = CLOSE;
+  }
+
+  // Agreeing repeats are passed on as one field, for the same reason as in requests; next to
+  // Transfer-Encoding, Content-Length is not passed on at all (RFC 9112 6.3: a sender MUST remove
+  // it), since the proxy re-frames such a body as chunked or close-delimited.
+  if (contentLengthFields > 1 || (contentLengthFields > 0 && te !== undefined)) {
+    headers = headers.filter(([n]) => n !== 'content-length');
+    if (te === undefined) headers.push(['content-length', String(contentLength)]);
   }
 
   return {

@@ -395,6 +395,27 @@ describe('Content-Length', () => {
     expect(req(get11(...values.map((v) => `Content-Length: ${v}`))).framing).toEqual(framing);
   });
 
+  // Found by the fuzz corpus: `5, 5` went upstream as is, and node's parser (like others) refuses
+  // a Content-Length list, so an agreeing repeat turned into a reset upstream connection.
+  it.each([
+    [['5', '5'], '5'],
+    [['5, 5'], '5'],
+    [['005', '5'], '5'],
+    [['0, 0'], '0'],
+    [['005'], '005'],
+  ])('passes %j on as the single field value %j', (values, forwarded) => {
+    expect(req(get11(...values.map((v) => `Content-Length: ${v}`))).headers['content-length']).toBe(forwarded);
+  });
+
+  it.each([
+    [['Content-Length: 5', 'Content-Length: 5'], [['content-length', '5']]],
+    [['Content-Length: 5, 5', 'X: 1'], [['x', '1'], ['content-length', '5']]],
+    [['Content-Length: 5'], [['content-length', '5']]],
+    [['Content-Length: 5', 'Transfer-Encoding: chunked'], [['transfer-encoding', 'chunked']]],
+  ])('a response with %j passes on %j', (fields, headers) => {
+    expect(res(['HTTP/1.1 200 OK', ...fields, '', ''].join('\r\n')).headers).toEqual(headers);
+  });
+
   it.each([
     [['']],
     [['-1']],
@@ -420,34 +441,34 @@ describe('Content-Length', () => {
 });
 
 describe('Transfer-Encoding (requests)', () => {
-  it.each([
-    [['chunked']],
-    [['Chunked']],
-    [['CHUNKED']],
-    [['gzip, chunked']],
-    [['gzip,chunked']],
-    [['gzip ,\tchunked']],
-    [['gzip', 'chunked']],
-  ])('accepts %j as chunked', (values) => {
+  it.each([[['chunked']], [['Chunked']], [['CHUNKED']], [['chunked\t']]])('accepts %j as chunked', (values) => {
     const h = req(get11(...values.map((v) => `Transfer-Encoding: ${v}`)));
     expect(h.framing).toEqual({ kind: 'chunked' });
   });
 
+  // Envoy's codec: anything but exactly `chunked` is 501. A coding before chunked is not decoded
+  // by the proxy, and Transfer-Encoding is hop-by-hop: `gzip, chunked` reached the upstream as
+  // plain `chunked` with compressed bytes (the fuzz corpus, test/integration/fuzz-http.test.ts).
   it.each([
-    ['non-chunked final coding', ['gzip'], 'http1.invalid_transfer_encoding'],
-    ['identity', ['identity'], 'http1.invalid_transfer_encoding'],
-    ['chunked not last', ['chunked, gzip'], 'http1.invalid_transfer_encoding'],
-    ['chunked not last across fields', ['chunked', 'gzip'], 'http1.invalid_transfer_encoding'],
-    ['chunked twice', ['chunked, chunked'], 'http1.invalid_transfer_encoding'],
-    ['chunked twice across fields', ['chunked', 'Chunked'], 'http1.invalid_transfer_encoding'],
-    ['empty value', [''], 'http1.invalid_transfer_encoding'],
-    ['empty list element', ['gzip,,chunked'], 'http1.invalid_transfer_encoding'],
-    ['trailing comma', ['chunked,'], 'http1.invalid_transfer_encoding'],
-    ['parameters', ['chunked;q=1'], 'http1.invalid_transfer_encoding'],
-    ['not a token list', ['gzip chunked'], 'http1.invalid_transfer_encoding'],
-    ['lookalike', ['chunkedx'], 'http1.invalid_transfer_encoding'],
-  ])('refuses %s with 400', (_name, values, details) => {
-    expectRefused(() => req(get11(...values.map((v) => `Transfer-Encoding: ${v}`))), 400, details);
+    ['a coding before chunked', ['gzip, chunked']],
+    ['a coding before chunked, no space', ['gzip,chunked']],
+    ['a coding before chunked, odd whitespace', ['gzip ,\tchunked']],
+    ['a coding before chunked across fields', ['gzip', 'chunked']],
+    ['non-chunked final coding', ['gzip']],
+    ['identity', ['identity']],
+    ['chunked not last', ['chunked, gzip']],
+    ['chunked not last across fields', ['chunked', 'gzip']],
+    ['chunked twice', ['chunked, chunked']],
+    ['chunked twice across fields', ['chunked', 'Chunked']],
+    ['empty value', ['']],
+    ['empty list element', ['gzip,,chunked']],
+    ['trailing comma', ['chunked,']],
+    ['parameters', ['chunked;q=1']],
+    ['not a token list', ['gzip chunked']],
+    ['lookalike', ['chunkedx']],
+    ['lookalike prefix', ['xchunked']],
+  ])('refuses %s with 501', (_name, values) => {
+    expectRefused(() => req(get11(...values.map((v) => `Transfer-Encoding: ${v}`))), 501, 'http1.invalid_transfer_encoding');
   });
 
   it.each([
@@ -582,12 +603,8 @@ describe('response framing', () => {
     ['GET', 'HTTP/1.1 103 Early Hints', ['Link: </a>; rel=preload'], { kind: 'none' }, true],
     ['GET', 'HTTP/1.1 101 Switching Protocols', ['Connection: Upgrade', 'Upgrade: websocket'], { kind: 'none' }, true],
     ['GET', 'HTTP/1.1 200 OK', ['Transfer-Encoding: chunked'], { kind: 'chunked' }, true],
-    ['GET', 'HTTP/1.1 200 OK', ['Transfer-Encoding: gzip, Chunked'], { kind: 'chunked' }, true],
-    ['GET', 'HTTP/1.1 200 OK', ['Transfer-Encoding: gzip', 'Transfer-Encoding: chunked'], { kind: 'chunked' }, true],
+    ['GET', 'HTTP/1.1 200 OK', ['Transfer-Encoding: Chunked'], { kind: 'chunked' }, true],
     ['GET', 'HTTP/1.1 200 OK', ['Transfer-Encoding: chunked', 'Content-Length: 5'], { kind: 'chunked' }, true],
-    ['GET', 'HTTP/1.1 200 OK', ['Content-Length: 5', 'Transfer-Encoding: gzip'], { kind: 'close' }, false],
-    ['GET', 'HTTP/1.1 200 OK', ['Transfer-Encoding: gzip'], { kind: 'close' }, false],
-    ['GET', 'HTTP/1.1 200 OK', ['Transfer-Encoding: chunked, gzip'], { kind: 'close' }, false],
     ['GET', 'HTTP/1.1 200 OK', [], { kind: 'close' }, false],
     ['GET', 'HTTP/1.1 200 OK', ['Connection: keep-alive'], { kind: 'close' }, false],
     ['GET', 'HTTP/1.1 200 OK', ['Connection: close', 'Content-Length: 5'], { kind: 'length', length: 5 }, false],
@@ -607,7 +624,14 @@ describe('response framing', () => {
     [['Transfer-Encoding: chunked', 'Transfer-Encoding: chunked']],
     [['Transfer-Encoding: chunked;x=1']],
     [['Transfer-Encoding: ,']],
-  ])('refuses a malformed Transfer-Encoding %j', (fields) => {
+    // Codings the proxy would pass on undecoded under a hop-by-hop header it re-frames: refused
+    // (a 502 to the client), as Envoy does.
+    [['Transfer-Encoding: gzip, Chunked']],
+    [['Transfer-Encoding: gzip', 'Transfer-Encoding: chunked']],
+    [['Content-Length: 5', 'Transfer-Encoding: gzip']],
+    [['Transfer-Encoding: gzip']],
+    [['Transfer-Encoding: chunked, gzip']],
+  ])('refuses a malformed or unsupported Transfer-Encoding %j', (fields) => {
     expectRefused(() => res(['HTTP/1.1 200 OK', ...fields, '', ''].join('\r\n')), 400, 'http1.invalid_transfer_encoding');
   });
 });
