@@ -215,6 +215,8 @@ export class ServerConnection {
   private ended = false;
   private readonly info: ConnectionInfo;
   private pendingHead: string | undefined;
+  /** No more requests are parsed on this connection (closing after a response, refused, or CONNECT). */
+  private detached = false;
   /** When the last exchange ended (Date.now()), for the idle sweep. */
   private idleSince = Date.now();
   /** Set when the server is closing: the in-flight exchange finishes and the connection closes. */
@@ -373,7 +375,7 @@ export class ServerConnection {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (!this.current && this.buf && !this.socket.destroyed) {
+      while (!this.current && this.buf && !this.detached && !this.socket.destroyed) {
         const buf = this.buf;
         // RFC 9112 2.2: ignore empty lines before a request line.
         let start = 0;
@@ -409,7 +411,9 @@ export class ServerConnection {
         this.handlers.request(ex);
         if (rest) {
           if (this.reader) this.feedBody(rest, 0);
-          else this.buf = rest;
+          // Unless the exchange already ended the connection (a local reply with close): what
+          // follows it was never to be read, let alone forwarded.
+          else if (!this.detached) this.buf = rest;
         }
       }
     } finally {
@@ -430,6 +434,7 @@ export class ServerConnection {
 
   /** Stops parsing on this socket (CONNECT tunnel, or a refused request). */
   private detach(flowing: boolean): void {
+    this.detached = true;
     const s = this.socket;
     s.off('data', this.onData);
     s.off('end', this.onEnd);
