@@ -29,8 +29,12 @@ export function decodePeer(value: string | string[] | undefined): PeerInfo | und
   if (cache.has(value)) return cache.get(value);
   let peer: PeerInfo | undefined;
   try {
-    const parsed = JSON.parse(Buffer.from(value, 'base64').toString('utf8')) as PeerInfo;
-    if (typeof parsed.workload === 'string' && typeof parsed.namespace === 'string') peer = parsed;
+    const parsed = JSON.parse(Buffer.from(value, 'base64').toString('utf8')) as Partial<Record<keyof PeerInfo, unknown>>;
+    // Any client can send this header: only string labels are kept (a `null` here used to throw
+    // in the metrics code at the end of the exchange and leave the connection stuck).
+    if (typeof parsed.workload === 'string' && typeof parsed.namespace === 'string') {
+      peer = { workload: parsed.workload, namespace: parsed.namespace, labels: stringLabels(parsed.labels) };
+    }
   } catch {
     peer = undefined;
   }
@@ -38,4 +42,12 @@ export function decodePeer(value: string | string[] | undefined): PeerInfo | und
   if (cache.size > 1000) cache.clear();
   cache.set(value, peer);
   return peer;
+}
+
+function stringLabels(v: unknown): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    for (const [k, x] of Object.entries(v)) if (typeof x === 'string') labels[k] = x;
+  }
+  return labels;
 }
