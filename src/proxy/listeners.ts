@@ -6,8 +6,7 @@ import type { Listener } from '../model/table.js';
 import { downstreamLocalAddress } from './capture.js';
 import { createConnectHandler } from './connect.js';
 import { createRequestHandler, type ProxyState } from './handler.js';
-import type { HttpParseError } from './http1/parse.js';
-import { Http1Server, type ConnectionInfo } from './http1/server.js';
+import { Http1Server, type ConnectionInfo, type ServerOptions } from './http1/server.js';
 import { formatAccessLog } from './telemetry/access-log.js';
 
 interface Bound {
@@ -20,10 +19,23 @@ function keyOf(l: Listener): string {
   return `${l.direction}|${l.bindAddress}|${l.bindPort}|${l.port}|${l.routeConfig}|${l.name}|${l.capture ?? ''}`;
 }
 
+/** Downstream counters across all listeners, named as Envoy's `http.<prefix>.*` stats. */
+export interface ListenerStats {
+  /** Requests the codec refused (400/431/501/505, DPE). */
+  downstream_cx_protocol_error: number;
+  /** Request heads that did not arrive within the request headers timeout (408). */
+  downstream_rq_header_timeout: number;
+}
+
 export class ListenerManager {
   private readonly bound = new Map<string, Bound>();
+  readonly stats: ListenerStats = { downstream_cx_protocol_error: 0, downstream_rq_header_timeout: 0 };
 
-  constructor(private readonly state: ProxyState) {}
+  constructor(
+    private readonly state: ProxyState,
+    /** Server options for every listener (the request headers timeout). */
+    private readonly serverOptions: ServerOptions = {},
+  ) {}
 
   /** Returns the errors of listeners that could not be bound (the others are serving). */
   async reconcile(listeners: Listener[]): Promise<string[]> {
@@ -56,17 +68,32 @@ export class ListenerManager {
   }
 
   private async open(l: Listener): Promise<Http1Server> {
-    const server = new Http1Server({
-      request: createRequestHandler(this.state, l),
-      connect: createConnectHandler(this.state, l),
-      protocolError: (err, info, bytesSent) => this.logProtocolError(l, err, info, bytesSent),
-    });
+    const server = new Http1Server(
+      {
+        request: createRequestHandler(this.state, l),
+        connect: createConnectHandler(this.state, l),
+        protocolError: (err, info, bytesSent) => {
+          this.stats.downstream_cx_protocol_error++;
+          this.logLocalReply(l, info, err.status, 'DPE', err.details, bytesSent);
+        },
+        requestHeadersTimeout: (info, bytesSent) => {
+          this.stats.downstream_rq_header_timeout++;
+          // Envoy sets no response flag for this one, only the details.
+          this.logLocalReply(l, info, 408, '-', 'request_header_timeout', bytesSent);
+        },
+      },
+      undefined,
+      this.serverOptions,
+    );
     await server.listen(l.bindAddress, l.bindPort);
     return server;
   }
 
-  /** Malformed HTTP was answered with 4xx and the connection closed: Envoy logs it with DPE. */
-  private logProtocolError(l: Listener, err: HttpParseError, info: ConnectionInfo, bytesSent: number): void {
+  /**
+   * A reply the codec made before any request was parsed, then the connection closed: malformed
+   * HTTP (4xx/5xx, Envoy logs DPE) or a request head that timed out (408).
+   */
+  private logLocalReply(l: Listener, info: ConnectionInfo, status: number, flags: string, details: string, bytesSent: number): void {
     if (!this.state.telemetry.accessLog) return;
     const nodeIp = this.state.current?.table.node.ip ?? info.localAddress;
     this.state.telemetry.log(
@@ -75,9 +102,9 @@ export class ListenerManager {
         method: '-',
         path: '-',
         protocol: '-',
-        responseCode: err.status,
-        responseFlags: 'DPE',
-        responseCodeDetails: err.details,
+        responseCode: status,
+        responseFlags: flags,
+        responseCodeDetails: details,
         bytesReceived: 0,
         bytesSent,
         durationMs: 0,

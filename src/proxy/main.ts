@@ -5,6 +5,7 @@
  *   LAB_REAL_EXTERNAL=1               allow passthrough to real hosts (default: loopback only)
  *   LAB_PROXY_NETWORK=172.24.0.0/16   the lab's own container network, reachable too (Docker)
  *   LAB_EXIT_ON_STDIN_CLOSE=1         exit when the parent goes away (no orphans after a crash)
+ *   LAB_REQUEST_HEADERS_TIMEOUT_MS    how long a request head may take to arrive (default 10000, 0 = off)
  */
 import { AsyncFdWriter } from './log-writer.js';
 import { Proxy } from './proxy.js';
@@ -24,6 +25,7 @@ const proxy = new Proxy({
   adminPort: port,
   seed,
   allowExternal: process.env.LAB_REAL_EXTERNAL === '1',
+  requestHeadersTimeoutMs: process.env.LAB_REQUEST_HEADERS_TIMEOUT_MS ? Number(process.env.LAB_REQUEST_HEADERS_TIMEOUT_MS) : undefined,
   labNetworks: (process.env.LAB_PROXY_NETWORK ?? '')
     .split(',')
     .map(parseCidr)

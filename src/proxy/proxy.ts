@@ -21,6 +21,11 @@ export interface ProxyOptions {
   allowExternal?: boolean;
   /** The lab's container network(s) the proxy may reach besides loopback (Docker). */
   labNetworks?: readonly Cidr[];
+  /**
+   * How long a request head may take once its first byte arrived (Envoy's
+   * `request_headers_timeout`; default REQUEST_HEADERS_TIMEOUT_MS, 0 = off).
+   */
+  requestHeadersTimeoutMs?: number;
   /** Where access log lines go, in batches of whole lines (default: stdout). */
   write?: (chunk: Buffer) => void;
   onQuit?: () => void;
@@ -45,7 +50,7 @@ export class Proxy {
       allowExternal: opts.allowExternal ?? false,
       labNetworks: opts.labNetworks,
     };
-    this.listeners = new ListenerManager(this.state);
+    this.listeners = new ListenerManager(this.state, { requestHeadersTimeoutMs: opts.requestHeadersTimeoutMs });
   }
 
   /** The admin endpoint's port once started (useful with adminPort 0). */
@@ -63,6 +68,7 @@ export class Proxy {
         mirror_sent: this.state.mirrors.sent,
         mirror_dropped: this.state.mirrors.dropped,
         mirror_in_flight: this.state.mirrors.inFlight,
+        ...this.listeners.stats,
       }),
       quit: () => this.opts.onQuit?.(),
     });

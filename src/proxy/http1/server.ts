@@ -26,10 +26,23 @@ const IDLE_TIMEOUT_MS = 60_000;
  */
 const IDLE_SWEEP_MS = 5_000;
 
+/**
+ * How long a request head may take to arrive once its first byte has (Envoy's
+ * `request_headers_timeout`). Envoy leaves it off by default and Istio does not set it; the lab
+ * bounds it so a client that trickles a head in (slowloris) cannot hold a connection and its
+ * buffer open until the idle sweep. Long enough for any real client; tests inject a short one.
+ */
+export const REQUEST_HEADERS_TIMEOUT_MS = 10_000;
+
 /** How long a keep-alive connection may sit idle, and how often that is checked (tests shorten both). */
 export interface IdlePolicy {
   timeoutMs: number;
   sweepMs: number;
+}
+
+export interface ServerOptions {
+  /** See REQUEST_HEADERS_TIMEOUT_MS (the default); 0 turns the timeout off. */
+  requestHeadersTimeoutMs?: number;
 }
 
 export interface ConnectionInfo {
@@ -53,6 +66,8 @@ export interface ServerHandlers {
   connect(head: RequestHead, socket: Socket, rest: Buffer, info: ConnectionInfo): void;
   /** A request the codec refused; a 4xx/5xx was already written and the connection closes. */
   protocolError(err: HttpParseError, info: ConnectionInfo, bytesSent: number): void;
+  /** A request head did not arrive in time; a 408 was already written and the connection closes. */
+  requestHeadersTimeout?(info: ConnectionInfo, bytesSent: number): void;
 }
 
 export class ServerExchange {
@@ -219,6 +234,11 @@ export class ServerConnection {
   private detached = false;
   /** When the last exchange ended (Date.now()), for the idle sweep. */
   private idleSince = Date.now();
+  /**
+   * Armed only while a request head is incomplete after a read (a head that arrives in one read,
+   * the usual case, costs no timer); runs from the first read of that head, not the last.
+   */
+  private headTimer: NodeJS.Timeout | undefined;
   /** Set when the server is closing: the in-flight exchange finishes and the connection closes. */
   closing = false;
 
@@ -226,6 +246,7 @@ export class ServerConnection {
     private readonly socket: Socket,
     private readonly handlers: ServerHandlers,
     private readonly onGone: (c: ServerConnection) => void,
+    private readonly headersTimeoutMs = REQUEST_HEADERS_TIMEOUT_MS,
   ) {
     this.info = {
       localAddress: socket.localAddress ?? '',
@@ -388,8 +409,13 @@ export class ServerConnection {
             // A head with bare-LF line ends never completes: refuse it now instead of waiting.
             if (hasBareLineFeed(buf, start)) throw new HttpParseError(400, 'http1.codec_error', 'bare LF in message head');
             if (start > 0) this.buf = buf.subarray(start);
+            // Empty lines alone start no request (and leave the connection to the idle sweep).
+            if (start < buf.length && this.headTimer === undefined && this.headersTimeoutMs > 0) {
+              this.headTimer = setTimeout(headersTimedOut, this.headersTimeoutMs, this);
+            }
             break;
           }
+          if (this.headTimer !== undefined) this.clearHeadTimer();
           head = parseRequestHead(buf, start, end);
         } catch (err) {
           this.reject(err);
@@ -420,16 +446,40 @@ export class ServerConnection {
       this.pumping = false;
     }
     // A half-closed client gets its last answer, then our end of the connection closes too.
-    if (this.ended && !this.current) this.socket.end();
+    if (this.ended && !this.current) {
+      this.clearHeadTimer();
+      this.socket.end();
+    }
   }
 
   private reject(err: unknown): void {
     const e = err instanceof HttpParseError ? err : new HttpParseError(400, 'http1.codec_error');
     const body = e.status === 431 ? 'Request Header Fields Too Large' : e.status === 505 ? 'HTTP Version Not Supported' : e.status === 501 ? 'Not Implemented' : 'Bad Request';
-    this.socket.end(`${statusLine(e.status)}content-length: ${body.length}\r\ncontent-type: text/plain\r\nconnection: close\r\nserver: istio-envoy\r\ndate: ${httpDate()}\r\n\r\n${body}`, 'latin1');
+    this.closeWith(e.status, body);
+    this.handlers.protocolError(e, this.info, body.length);
+  }
+
+  /** The head in the buffer took too long (Envoy: 408 with the body `request header timeout`). */
+  headersTimedOut(): void {
+    this.headTimer = undefined;
+    if (this.current || this.socket.destroyed || this.buf === undefined) return;
+    const body = 'request header timeout';
+    this.closeWith(408, body);
+    this.handlers.requestHeadersTimeout?.(this.info, body.length);
+  }
+
+  /** A response made here, then the connection closes; whatever the client still sends is dropped. */
+  private closeWith(status: number, body: string): void {
+    this.clearHeadTimer();
+    this.socket.end(`${statusLine(status)}content-length: ${body.length}\r\ncontent-type: text/plain\r\nconnection: close\r\nserver: istio-envoy\r\ndate: ${httpDate()}\r\n\r\n${body}`, 'latin1');
     this.buf = undefined;
     this.detach(true);
-    this.handlers.protocolError(e, this.info, body.length);
+  }
+
+  private clearHeadTimer(): void {
+    if (this.headTimer === undefined) return;
+    clearTimeout(this.headTimer);
+    this.headTimer = undefined;
   }
 
   /** Stops parsing on this socket (CONNECT tunnel, or a refused request). */
@@ -465,6 +515,7 @@ export class ServerConnection {
   }
 
   private readonly onSocketClose = (): void => {
+    this.clearHeadTimer();
     const ex = this.current;
     this.current = undefined;
     this.reader = undefined;
@@ -484,15 +535,20 @@ function flushHead(conn: ServerConnection): void {
   conn.flushHead();
 }
 
+function headersTimedOut(conn: ServerConnection): void {
+  conn.headersTimedOut();
+}
+
 /** A listening socket with its live connections, so close() can finish them. */
 export class Http1Server {
   private readonly connections = new Set<ServerConnection>();
   private readonly server: Server;
   private readonly sweep: NodeJS.Timeout;
 
-  constructor(handlers: ServerHandlers, idle: IdlePolicy = { timeoutMs: IDLE_TIMEOUT_MS, sweepMs: IDLE_SWEEP_MS }) {
+  constructor(handlers: ServerHandlers, idle: IdlePolicy = { timeoutMs: IDLE_TIMEOUT_MS, sweepMs: IDLE_SWEEP_MS }, opts: ServerOptions = {}) {
+    const headersTimeoutMs = opts.requestHeadersTimeoutMs ?? REQUEST_HEADERS_TIMEOUT_MS;
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      const conn = new ServerConnection(socket, handlers, (c) => this.connections.delete(c));
+      const conn = new ServerConnection(socket, handlers, (c) => this.connections.delete(c), headersTimeoutMs);
       this.connections.add(conn);
     });
     this.sweep = setInterval(() => {
