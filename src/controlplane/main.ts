@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   // `lab up` made it already; under compose.yaml this is the first start and makes it.
   const token = ensureToken(home);
   const dockerLab = opts.runtime === 'docker' ? opts.docker : undefined;
-  const agent = !dockerLab && opts.agentUrl ? new AgentRuntime(opts.agentUrl, log) : undefined;
+  const agent = !dockerLab && opts.agentUrl ? new AgentRuntime(opts.agentUrl, ensureToken(home), log) : undefined;
   if (opts.runtime === 'docker' && !dockerLab) throw new Error('runtime docker without its lab options');
   const mode = dockerLab ? 'network' : defaultAddressMode();
   const server = createServer();

@@ -65,6 +65,11 @@ describe.runIf(process.platform === 'linux')('process lifecycle', () => {
     // gateway proxy, external stand-in, catalog app + sidecar
     expect(children.length).toBeGreaterThanOrEqual(4);
     expect(childrenOf(cp)).toEqual([]);
+    // The agent takes orders only with the lab's token.
+    const agentUrl = (JSON.parse(readFileSync(join(lab.home, 'agent.json'), 'utf8')) as { url: string }).url;
+    expect((await fetch(`${agentUrl}/pods`)).status).toBe(401);
+    expect((await fetch(`${agentUrl}/shutdown`, { method: 'POST', headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect(alive(agent)).toBe(true);
     await lab.ok('down');
     await waitFor(async () => (children.every((p) => !alive(p)) && !alive(cp) && !alive(agent) ? true : undefined), 'all lab processes to exit');
     expect(processesOf(lab.home).filter(alive)).toEqual([]);

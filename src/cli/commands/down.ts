@@ -78,7 +78,15 @@ async function stopAgent(home: string): Promise<void> {
   const agent = readAgentInfo(home);
   if (!agent) return;
   if (processAlive(agent.pid)) {
-    await fetch(`${agent.url}/shutdown`, { method: 'POST', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    const auth = (() => {
+      try {
+        return { authorization: `Bearer ${readToken(home)}` };
+      } catch {
+        return undefined;
+      }
+    })();
+    // Without the token (or if the agent does not answer) the process group is killed below anyway.
+    await fetch(`${agent.url}/shutdown`, { method: 'POST', headers: auth, signal: AbortSignal.timeout(5000) }).catch(() => undefined);
     const deadline = Date.now() + 10_000;
     while (processAlive(agent.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   }

@@ -132,7 +132,8 @@ async function ensureAgent(home: string): Promise<{ url: string; pid: number; po
   const existing = readAgentInfo(home);
   if (existing && processAlive(existing.pid)) {
     try {
-      const res = await fetch(`${existing.url}/pods`, { signal: AbortSignal.timeout(3000) });
+      const res = await fetch(`${existing.url}/pods`, { signal: AbortSignal.timeout(3000), headers: { authorization: `Bearer ${ensureToken(home)}` } });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const { pods } = (await res.json()) as { pods: unknown[] };
       return { url: existing.url, pid: existing.pid, pods: pods.length };
     } catch {

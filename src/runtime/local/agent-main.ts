@@ -4,7 +4,8 @@
  * plane adopts them from here. Pods are its children with a stdin pipe, so a killed agent still
  * takes them with it: no orphans.
  *
- * HTTP on 127.0.0.1 (its URL in $LAB_HOME/agent.json), for the control plane only:
+ * HTTP on 127.0.0.1 (its URL in $LAB_HOME/agent.json), with the lab's API token, for the control
+ * plane (and `lab up`/`lab down`):
  *   POST /pods {launch}               start a pod             GET /pods  the running pods
  *   POST /pods/restart {key, container}  restart a container  POST /pods/stop {key}
  *   GET  /events                      container exits, as NDJSON, until the client goes
@@ -12,12 +13,15 @@
  *   POST /shutdown                    stop every pod and exit
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { labHome } from '../../controlplane/lab-home.js';
+import { ensureToken, labHome } from '../../controlplane/lab-home.js';
+import { hasBearerToken } from '../../controlplane/http-util.js';
 import type { PodLaunch, RunningPod } from '../types.js';
 import { LocalRuntime } from './local-runtime.js';
 import { removeAgentInfo, writeAgentInfo, type AgentEvent, type AgentPod } from './agent-protocol.js';
 
 const home = labHome();
+/** The lab's API token: only the control plane and the lab CLI may drive the agent. */
+const token = ensureToken(home);
 const runtime = new LocalRuntime();
 const pods = new Map<string, { launch: PodLaunch; pod: RunningPod }>();
 const subscribers = new Set<ServerResponse>();
@@ -45,6 +49,7 @@ function publish(e: AgentEvent): void {
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
+  if (!hasBearerToken(req, token)) return send(res, 401, { error: 'the node agent needs "Authorization: Bearer <token>" ($LAB_HOME/token)' });
   try {
     if (req.method === 'GET' && path === '/pods') {
       const list: AgentPod[] = [...pods.values()].map((p) => ({ name: p.launch.name, namespace: p.launch.namespace, record: p.launch.record ?? '' }));

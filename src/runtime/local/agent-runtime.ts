@@ -31,14 +31,22 @@ export class AgentRuntime implements Runtime {
   private readonly pods = new Map<string, AgentPodHandle>();
   private events: AbortController | undefined;
 
-  constructor(private readonly url: string, private readonly log: (msg: string) => void) {}
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  private get auth(): Record<string, string> {
+    return { authorization: `Bearer ${this.token}` };
+  }
 
   async call<T = unknown>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.url}${path}`, {
         method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        headers: body === undefined ? this.auth : { ...this.auth, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(60_000),
       });
@@ -58,7 +66,7 @@ export class AgentRuntime implements Runtime {
     const loop = async () => {
       while (!ctl.signal.aborted) {
         try {
-          const res = await fetch(`${this.url}/events`, { signal: ctl.signal });
+          const res = await fetch(`${this.url}/events`, { signal: ctl.signal, headers: this.auth });
           const reader = res.body!.getReader();
           const decoder = new TextDecoder();
           let buf = '';
