@@ -20,6 +20,8 @@ import {
   BASELINE_FILES,
   corpus,
   every,
+  expectedMessageStart,
+  expectedPrefix,
   NAMESPACE,
   SOURCE_DOCS,
   summary,
@@ -75,14 +77,6 @@ function run(c: CorpusCase): Outcome {
 function relates(actual: string, e: Expectation): boolean {
   if (e.relation === 'exact' || e.relation === 'parent') return actual === e.path;
   return actual === e.path || actual.startsWith(`${e.path}.`) || actual.startsWith(`${e.path}[`);
-}
-
-/** `file: document N[, item M] (Kind name)`: the prefix every message about the object starts with. */
-export function expectedPrefix(e: Expectation, file = e.file): string {
-  let s = `${file}: document ${e.document + 1}`;
-  if (e.item !== undefined) s += `, item ${e.item + 1}`;
-  if (e.kind || e.name) s += ` (${[e.kind, e.name].filter(Boolean).join(' ')})`;
-  return s;
 }
 
 const show = (problems: ReadonlyArray<{ toString(): string }>) => problems.map(String).join(' | ') || 'none';
@@ -185,8 +179,7 @@ function admitted(c: CorpusCase): string | undefined {
   if (e.verdict !== 'reject') return outcome instanceof LabError ? `admission rejected: ${outcome.message}` : undefined;
   if (!(outcome instanceof LabError)) return 'admission accepted it';
   const lines = outcome.details ?? [outcome.message];
-  const wanted = `${expectedPrefix(e)}: ${e.relation === 'self-or-descendant' ? e.path : `${e.path}: `}`;
-  return lines.some((l) => l.startsWith(wanted)) ? undefined : `admission said ${lines.join(' | ')}`;
+  return lines.some((l) => l.startsWith(expectedMessageStart(e))) ? undefined : `admission said ${lines.join(' | ')}`;
 }
 
 describe('the control plane admits the corpus the same way (a third of each class)', () => {

@@ -994,6 +994,24 @@ function multiDocument(b: Builder, from: readonly CorpusCase[]): void {
   }
 }
 
+/** `file: document N[, item M] (Kind name)`: how every message about the object starts. */
+export function expectedPrefix(e: Expectation, file = e.file): string {
+  let s = `${file}: document ${e.document + 1}`;
+  if (e.item !== undefined) s += `, item ${e.item + 1}`;
+  if (e.kind || e.name) s += ` (${[e.kind, e.name].filter(Boolean).join(' ')})`;
+  return s;
+}
+
+/**
+ * The start of the message a rejected case must produce, for `file` as named on the command line:
+ * `file: document N (Kind name): path: ` (a whole removed object: `...: path` and below it; a YAML
+ * error without a field: `file: document N`).
+ */
+export function expectedMessageStart(e: Expectation, file = e.file): string {
+  if (e.syntax && !e.path) return `${file}: document ${e.document + 1}`;
+  return `${expectedPrefix(e, file)}: ${e.relation === 'self-or-descendant' ? e.path : `${e.path}: `}`;
+}
+
 /** Every `step`-th case of `cases` (deterministic sample). */
 export function every<T>(cases: readonly T[], step: number, offset = 0): T[] {
   return cases.filter((_, i) => i % step === offset % step);
