@@ -12,6 +12,7 @@ import type { Cluster, Listener, Route, RouteConfiguration, VirtualHost } from '
 import { subsetMatch, type RegistryService } from '../registry/registry.js';
 import { PASSTHROUGH_CLUSTER } from './clusters.js';
 import { ofKind, type ProxyNode, type Snapshot } from './snapshot.js';
+import { defaultRetryPolicy } from './retry.js';
 import { buildVirtualServiceRoutes, vsGateways } from './virtual-service.js';
 
 export const OUTBOUND_LISTENER = 'virtualOutbound';
@@ -92,7 +93,8 @@ export function buildSidecarRouteConfigs(snapshot: Snapshot, node: ProxyNode): R
         routes = buildVirtualServiceRoutes(snapshot, vs, ctx, p.port);
       } else {
         const cluster = outboundClusterName(p.port, undefined, svc.hostname);
-        routes = [{ name: 'default', matches: [], action: { kind: 'route', clusters: [{ cluster, weight: 1 }], mirrors: [] } }];
+        // Istio's BuildDefaultHTTPOutboundRoute: the default retry policy, no timeout.
+        routes = [{ name: 'default', matches: [], action: { kind: 'route', clusters: [{ cluster, weight: 1 }], mirrors: [], retryPolicy: defaultRetryPolicy() } }];
       }
       add(p.port, { name: `${svc.hostname}:${p.port}`, domains: serviceDomains(svc, p.port, node.namespace), routes });
     }

@@ -11,6 +11,7 @@ import type { Destination, HTTPMatchRequest, HTTPRoute, VirtualServiceSpec } fro
 import type { HeaderMatch, MirrorPolicy, Route, RouteMatch, WeightedCluster } from '../model/table.js';
 import { parseGoDuration as parseDuration } from '../config/duration.js';
 import { subsetMatch } from '../registry/registry.js';
+import { convertRetryPolicy } from './retry.js';
 import type { Snapshot } from './snapshot.js';
 
 export type RouteContext =
@@ -116,6 +117,8 @@ function toAction(snapshot: Snapshot, http: HTTPRoute, ns: string, port: number)
     const ms = parseDuration(http.timeout);
     if (ms !== undefined && ms > 0) action.timeoutMs = ms;
   }
+  const retryPolicy = convertRetryPolicy(http.retries);
+  if (retryPolicy) action.retryPolicy = retryPolicy;
   if (http.rewrite?.uri !== undefined) action.rewriteUri = http.rewrite.uri;
   if (http.rewrite?.authority !== undefined) action.rewriteAuthority = http.rewrite.authority;
   if (http.headers?.request) action.requestHeaders = http.headers.request;

@@ -67,6 +67,15 @@ export interface HTTPMatchRequest {
   gateways?: string[];
 }
 export interface HeaderOps { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] }
+/** VirtualService `http[].retries`. */
+export interface HTTPRetry {
+  attempts?: number;
+  perTryTimeout?: string;
+  retryOn?: string;
+  retryRemoteLocalities?: boolean;
+  retryIgnorePreviousHosts?: boolean;
+  backoff?: string;
+}
 export interface HTTPRoute {
   name?: string;
   match?: HTTPMatchRequest[];
@@ -75,6 +84,7 @@ export interface HTTPRoute {
   mirrorPercentage?: { value?: number };
   mirrors?: Array<{ destination: Destination; percentage?: { value?: number } }>;
   timeout?: string;
+  retries?: HTTPRetry;
   rewrite?: { uri?: string; authority?: string };
   headers?: { request?: HeaderOps; response?: HeaderOps };
   directResponse?: { status: number; body?: { string?: string } };

@@ -49,6 +49,32 @@ export interface HeaderOperations {
   remove?: string[];
 }
 
+/**
+ * Envoy's route retry policy as Istio builds it (pilot's `retry.DefaultPolicy`/`ConvertPolicy`).
+ * A route without one is never retried (Envoy: no retry state): inbound routes, `allow_any`, and
+ * VirtualService routes with `retries.attempts: 0`.
+ */
+export interface RetryPolicy {
+  /** `num_retries`: attempts after the first one (Istio's `retries.attempts`, default 2). */
+  numRetries: number;
+  /**
+   * `retry_on` conditions: `5xx`, `gateway-error`, `reset`, `connect-failure`, `retriable-4xx`,
+   * `refused-stream`, `retriable-status-codes`, `cancelled`, `deadline-exceeded`, `internal`,
+   * `resource-exhausted`, `unavailable`. Others are kept and never match.
+   */
+  retryOn: string[];
+  /** With `retriable-status-codes`: the statuses retried (Istio's default `[503]`). */
+  retriableStatusCodes: number[];
+  /** `per_try_timeout` in ms; absent = each attempt is bounded only by the route timeout. */
+  perTryTimeoutMs?: number;
+  /** `retry_back_off.base_interval` in ms; absent = Envoy's 25 ms (max interval 10x). */
+  backoffBaseMs?: number;
+  /** `retry_host_predicate: previous_hosts`: a retry avoids hosts already tried. */
+  previousHosts: boolean;
+  /** `host_selection_retry_max_attempts`: picks redrawn at most this often to avoid them. */
+  hostSelectionRetryMaxAttempts: number;
+}
+
 export type RouteAction =
   | {
       kind: 'route';
@@ -56,6 +82,8 @@ export type RouteAction =
       mirrors: MirrorPolicy[];
       /** Request timeout in ms; undefined = none (Istio's default for HTTP routes). */
       timeoutMs?: number;
+      /** Absent: no retries. */
+      retryPolicy?: RetryPolicy;
       /** `rewrite.uri` replaces the matched prefix (or whole path for exact/regex matches). */
       rewriteUri?: string;
       rewriteAuthority?: string;

@@ -5,14 +5,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Cluster, Endpoint, Listener } from '../model/table.js';
+import type { Cluster, Endpoint, Listener, RetryPolicy } from '../model/table.js';
 import { parseClusterName, sniForCluster } from '../model/names.js';
 import { decide } from '../router/decide.js';
+import type { Balancer } from '../router/load-balancer.js';
+import { backoffMs, hostKey, joinResponseFlags, pickAvoiding, retryVerdict, type AttemptOutcome } from '../router/retry.js';
 import { rewritePath } from '../router/rewrite.js';
 import type { Random } from '../router/random.js';
 import type { RouteRequest } from '../router/request.js';
 import { endToEndHeaders, endToEndResponseHeaders, requestHeaderLines, responseHeaderLines } from './hop-headers.js';
-import type { UpstreamFailure, UpstreamPool, UpstreamRequest } from './http1/client.js';
+import type { UpstreamPool, UpstreamRequest } from './http1/client.js';
 import type { ResponseHead } from './http1/parse.js';
 import type { ResponseFraming, ServerExchange } from './http1/server.js';
 import { headerLines, isSafeHeaderValue, type HeaderMap } from './http1/wire.js';
@@ -46,8 +48,6 @@ const INBOUND_STRIP_AND_EXPECT: ReadonlySet<string> = new Set([...INBOUND_STRIP,
 /** Response headers the proxy sets itself (as the gateway / inbound side, or as a client's sidecar). */
 const SET_AS_SERVER: ReadonlySet<string> = new Set(['x-envoy-upstream-service-time', 'server']);
 const SET_AS_CLIENT: ReadonlySet<string> = new Set(['x-envoy-upstream-service-time']);
-/** Default mesh retry policy: 2 retries on connect failure (Istio's `connect-failure,...`). */
-const CONNECT_RETRIES = 2;
 
 /** Per-request state, filled as the request goes and handed to telemetry at the end. */
 interface Exchange {
@@ -62,8 +62,11 @@ interface Exchange {
   done: boolean;
   /** A local reply was sent: later upstream events (e.g. the reset after a timeout) change nothing. */
   replied: boolean;
+  /** The current attempt. */
   upstream?: UpstreamRequest;
   mirrors?: MirrorCopy[];
+  /** Stops the upstream side's timers and load accounting (set once it exists). */
+  cleanup?: () => void;
 }
 
 function addr(address: string | undefined, port: number | undefined): string | undefined {
@@ -219,38 +222,19 @@ function route(state: ProxyState, ex: Exchange): void {
     if (copy) (ex.mirrors ??= []).push(copy);
   }
 
-  const send = (target: Target, endpoint: Endpoint | undefined, attempt: number) => {
-    if (capturedOutbound) logOriginalDestination(ex, port, cluster, target);
-    if (!mayConnect(state, listener, target, endpoint)) {
-      return local(ex, 502, '-', 'lab_refused_non_loopback_destination', 'the lab only sends traffic to loopback addresses');
-    }
-    ex.endpoint = endpoint;
-    ex.record.upstreamHost = addr(target.address, target.port);
-    forward(state, ex, target, headText, bodyless, d.action.timeoutMs, d.action.responseHeaders, (kind) => {
-      if ((kind === 'connect' || kind === 'reset') && attempt < CONNECT_RETRIES && bodyless) {
-        const next = pickTarget(state, ex, cluster, rcluster.balancer, authority, port);
-        if (next) {
-          void Promise.resolve(next).then((t) => (t ? send(t.target, t.endpoint, attempt + 1) : local(ex, 503, 'UF', 'upstream_reset_before_response_started{connection_failure}', LOCAL_REPLY_BODY.UF!)));
-          return;
-        }
-      }
-      if (kind === 'protocol') return local(ex, 502, 'UPE', 'upstream_reset_before_response_started{protocol_error}', LOCAL_REPLY_BODY.UPE!);
-      const flags = attempt > 0 ? 'URX,UF' : 'UF';
-      local(ex, 503, flags, 'upstream_reset_before_response_started{connection_failure}', LOCAL_REPLY_BODY.UF!);
-    });
-  };
-
-  const picked = pickTarget(state, ex, cluster, rcluster.balancer, authority, port);
-  if (!picked) return local(ex, 503, 'UH', 'no_healthy_upstream', LOCAL_REPLY_BODY.UH!);
-  if (picked instanceof Promise) {
-    // Resolution is async only for passthrough/DNS clusters; the body waits in the exchange (bounded).
-    void picked.then((t) => {
-      if (!t) return local(ex, 503, 'DF', 'dns_resolution_failed', LOCAL_REPLY_BODY.DF!);
-      send(t.target, t.endpoint, 0);
-    });
-    return;
-  }
-  send(picked.target, picked.endpoint, 0);
+  new Upstream(state, ex, {
+    clusterName: d.cluster,
+    cluster,
+    balancer: rcluster.balancer,
+    authority,
+    port,
+    headText,
+    bodyless,
+    timeoutMs: d.action.timeoutMs,
+    responseOps: d.action.responseHeaders,
+    policy: d.action.retryPolicy,
+    capturedOutbound,
+  }).start();
 }
 
 type Picked = { target: Target; endpoint?: Endpoint };
@@ -303,98 +287,326 @@ function applyHeaderOps(headers: HeaderMap, ops: HeaderOps): void {
   for (const k of ops.remove ?? []) delete headers[k.toLowerCase()];
 }
 
-function forward(
-  state: ProxyState,
-  ex: Exchange,
-  target: Target,
-  headText: string,
-  bodyless: boolean,
-  timeoutMs: number | undefined,
-  responseOps: HeaderOps,
-  onFailure: (kind: UpstreamFailure) => void,
-): void {
-  const { sx } = ex;
-  const sentAt = performance.now();
-  let timer: NodeJS.Timeout | undefined;
-  const upstream: UpstreamRequest = state.pool.request(
-    { address: target.address, port: target.port, localAddress: sourceAddress(ex, target) },
-    headText,
-    sx.head.method,
-    bodyless,
-    {
-      head: (h: ResponseHead, localAddr) => {
-        if (timer) clearTimeout(timer);
-        if (ex.done || ex.replied) {
-          upstream.abort();
-          return 'raw';
-        }
-        const serviceTime = performance.now() - sentAt;
-        ex.record.upstreamLocalAddress = addr(localAddr.address, localAddr.port);
-        ex.record.upstreamServiceTimeMs = serviceTime;
-        ex.record.responseCodeDetails = 'via_upstream';
-        ex.record.responseCode = h.status;
-        const asServer = ex.listener.direction === 'gateway' || ex.listener.direction === 'inbound';
-        let lines: string;
-        if (responseOps) {
-          const out = endToEndResponseHeaders(h.headers);
-          out['x-envoy-upstream-service-time'] = String(Math.floor(serviceTime));
-          if (asServer) out['server'] = 'istio-envoy';
-          applyHeaderOps(out, responseOps);
-          lines = headerLines(out);
-        } else {
-          lines = responseHeaderLines(h.headers, asServer ? SET_AS_SERVER : SET_AS_CLIENT) + 'x-envoy-upstream-service-time: ' + Math.floor(serviceTime) + '\r\n';
-          if (asServer) lines += 'server: istio-envoy\r\n';
-        }
-        let framing: ResponseFraming = h.framing.kind;
-        let mode: 'raw' | 'decoded' = 'raw';
-        // An HTTP/1.0 client cannot take chunks: it gets the payload, delimited by the close.
-        if (framing === 'chunked' && !sx.canChunk) {
-          framing = 'close';
-          mode = 'decoded';
-        }
-        sx.writeHead(h.status, lines, framing);
-        return mode;
+/** What every attempt of one request shares. */
+interface Plan {
+  /** The routed cluster's name: a retry looks it up again in the table being served by then. */
+  clusterName: string;
+  cluster: Cluster;
+  balancer: Balancer;
+  authority: string;
+  port: number;
+  headText: string;
+  bodyless: boolean;
+  /** The route timeout: one deadline for all attempts together. */
+  timeoutMs: number | undefined;
+  responseOps: HeaderOps;
+  policy: RetryPolicy | undefined;
+  capturedOutbound: boolean;
+}
+
+/**
+ * Request bodies up to this size are kept while they stream upstream, so that the request can be
+ * sent again (Envoy buffers request bodies for retries likewise, up to its buffer limit). A longer
+ * body is not retried: the attempt's failure is the answer.
+ */
+const RETRY_BODY_LIMIT = 64 * 1024;
+
+/**
+ * The upstream side of one request: its attempts, under the route's retry policy (see
+ * router/retry.ts for the decisions). An attempt that fails before any response byte went
+ * downstream, or that answers a retriable status, is retried after Envoy's back-off on another
+ * host when there is one (`previous_hosts`), from the cluster as the proxy serves it by then;
+ * the last attempt's outcome is the answer, with `URX` when the policy would have retried it.
+ */
+class Upstream {
+  private retries = 0;
+  /** The last attempt's endpoint (the address itself for clusters without endpoints). */
+  private lastHost: { address: string; port: number } | undefined;
+  private tried: Set<string> | undefined;
+  /** The body so far while it fits RETRY_BODY_LIMIT (undefined chunks: it did not). */
+  private body: { chunks: Buffer[] | undefined; bytes: number; ended: boolean } | undefined;
+  private reading = false;
+  private routeTimer: NodeJS.Timeout | undefined;
+  private perTryTimer: NodeJS.Timeout | undefined;
+  private backoffTimer: NodeJS.Timeout | undefined;
+  /** The endpoint the current attempt counts against (LEAST_REQUEST's active requests). */
+  private activeBalancer: Balancer | undefined;
+  private activeEndpoint: Endpoint | undefined;
+
+  constructor(
+    private readonly state: ProxyState,
+    private readonly ex: Exchange,
+    private readonly plan: Plan,
+  ) {
+    if (plan.policy && !plan.bodyless) this.body = { chunks: [], bytes: 0, ended: false };
+    ex.cleanup = () => {
+      this.clearTimers();
+      this.release();
+    };
+  }
+
+  start(): void {
+    const { state, ex, plan } = this;
+    const picked = pickTarget(state, ex, plan.cluster, plan.balancer, plan.authority, plan.port);
+    this.launch(picked, plan.balancer);
+  }
+
+  private launch(picked: Picked | Promise<Picked | undefined> | undefined, balancer: Balancer): void {
+    const ex = this.ex;
+    if (!picked) return local(ex, 503, 'UH', 'no_healthy_upstream', LOCAL_REPLY_BODY.UH!);
+    if (picked instanceof Promise) {
+      // Resolution is async only for passthrough/DNS clusters; the body waits in the exchange (bounded).
+      void picked.then((t) => {
+        if (!t) return local(ex, 503, 'DF', 'dns_resolution_failed', LOCAL_REPLY_BODY.DF!);
+        this.attempt(t, balancer);
+      });
+      return;
+    }
+    this.attempt(picked, balancer);
+  }
+
+  private get replayable(): boolean {
+    return this.plan.bodyless || this.body?.chunks !== undefined;
+  }
+
+  private attempt(picked: Picked, balancer: Balancer): void {
+    const { state, ex, plan } = this;
+    if (ex.done || ex.replied) return;
+    const { target, endpoint } = picked;
+    const { sx } = ex;
+    if (plan.capturedOutbound) logOriginalDestination(ex, plan.port, plan.cluster, target);
+    if (!mayConnect(state, ex.listener, target, endpoint)) {
+      return local(ex, 502, '-', 'lab_refused_non_loopback_destination', 'the lab only sends traffic to loopback addresses');
+    }
+    ex.endpoint = endpoint;
+    ex.record.upstreamHost = addr(target.address, target.port);
+    this.lastHost = endpoint ?? target;
+    if (endpoint) {
+      balancer.onStart(endpoint);
+      this.activeBalancer = balancer;
+      this.activeEndpoint = endpoint;
+    }
+    const first = this.retries === 0;
+    const sentAt = performance.now();
+    const upstream: UpstreamRequest = state.pool.request(
+      { address: target.address, port: target.port, localAddress: sourceAddress(ex, target) },
+      plan.headText,
+      sx.head.method,
+      plan.bodyless,
+      {
+        head: (h: ResponseHead, localAddr) => {
+          this.clearPerTry();
+          if (ex.done || ex.replied || ex.upstream !== upstream) {
+            upstream.abort();
+            return 'raw';
+          }
+          let urx = false;
+          if (plan.policy) {
+            const verdict = retryVerdict(plan.policy, { kind: 'response', status: h.status, grpcStatus: grpcStatusOf(h) }, this.retries, this.replayable);
+            if (verdict === 'retry') {
+              upstream.abort();
+              this.release();
+              this.retry();
+              return 'raw';
+            }
+            urx = verdict === 'limit';
+          }
+          this.clearTimers();
+          if (urx) ex.record.responseFlags = 'URX';
+          return this.forwardHead(h, localAddr, performance.now() - sentAt);
+        },
+        data: (chunk) => {
+          if (!sx.write(chunk)) upstream.pause();
+        },
+        end: () => {
+          this.release();
+          sx.end();
+        },
+        error: (kind) => {
+          this.clearPerTry();
+          this.release();
+          if (ex.done || ex.replied || ex.upstream !== upstream) return;
+          if (sx.headersSent) {
+            this.clearTimers();
+            ex.record.responseFlags = joinResponseFlags([ex.record.responseFlags, 'UC']);
+            sx.destroy();
+            return;
+          }
+          this.failed(kind === 'connect' ? { kind: 'connect-failure' } : kind === 'protocol' ? { kind: 'protocol-error' } : { kind: 'reset' });
+        },
       },
+    );
+    ex.upstream = upstream;
+    sx.onDrain = () => upstream.resume();
+    if (first && plan.timeoutMs !== undefined) this.routeTimer = setTimeout(() => this.routeTimeout(), plan.timeoutMs);
+    const perTry = plan.policy?.perTryTimeoutMs;
+    if (perTry !== undefined) this.perTryTimer = setTimeout(() => this.perTryTimeout(upstream), perTry);
+    if (plan.bodyless) {
+      if (first) for (const m of ex.mirrors ?? []) m.end();
+      return;
+    }
+    upstream.onDrain = () => sx.resumeBody();
+    if (!this.reading) {
+      this.reading = true;
+      this.readBody();
+      return;
+    }
+    // A retry: what has arrived of the body goes again, the rest follows as it comes.
+    const body = this.body!;
+    for (const c of body.chunks!) upstream.write(c);
+    if (body.ended) upstream.end();
+    sx.resumeBody();
+  }
+
+  /** Starts the request body's one read: each chunk goes to the current attempt (and is kept). */
+  private readBody(): void {
+    const { ex } = this;
+    const { sx } = ex;
+    const mirrors = ex.mirrors;
+    const body = this.body;
+    sx.readBody({
       data: (chunk) => {
-        if (!sx.write(chunk)) upstream.pause();
-      },
-      end: () => sx.end(),
-      error: (kind) => {
-        if (timer) clearTimeout(timer);
-        if (ex.done || ex.replied) return;
-        if (sx.headersSent) {
-          ex.record.responseFlags = 'UC';
-          sx.destroy();
-          return;
+        if (body?.chunks) {
+          body.bytes += chunk.length;
+          if (body.bytes <= RETRY_BODY_LIMIT) body.chunks.push(chunk);
+          else {
+            body.chunks = undefined;
+            // Waiting to retry, and the request can no longer be sent again: Envoy gives up with 507.
+            if (this.backoffTimer) return this.bufferExceeded();
+          }
         }
-        onFailure(kind);
+        if (!ex.upstream!.write(chunk)) sx.pauseBody();
+        if (mirrors) for (const m of mirrors) m.write(chunk);
       },
-    },
-  );
-  ex.upstream = upstream;
-  sx.onDrain = () => upstream.resume();
-  if (timeoutMs !== undefined) {
-    timer = setTimeout(() => {
-      upstream.abort();
-      local(ex, 504, 'UT', 'response_timeout', LOCAL_REPLY_BODY.UT!);
-    }, timeoutMs);
+      end() {
+        if (body) body.ended = true;
+        ex.upstream!.end();
+        if (mirrors) for (const m of mirrors) m.end();
+      },
+    });
   }
-  if (bodyless) {
-    for (const m of ex.mirrors ?? []) m.end();
-    return;
+
+  /** The attempt failed before any response byte went downstream: retry, or answer. */
+  private failed(outcome: AttemptOutcome): void {
+    const ex = this.ex;
+    const verdict = retryVerdict(this.plan.policy, outcome, this.retries, this.replayable);
+    if (verdict === 'retry') return this.retry();
+    const urx = verdict === 'limit' ? 'URX' : '-';
+    switch (outcome.kind) {
+      case 'connect-failure':
+        return local(ex, 503, joinResponseFlags(['UF', urx]), 'upstream_reset_before_response_started{connection_failure}', LOCAL_REPLY_BODY.UF!);
+      case 'protocol-error':
+        return local(ex, 502, joinResponseFlags(['UPE', urx]), 'upstream_reset_before_response_started{protocol_error}', LOCAL_REPLY_BODY.UPE!);
+      case 'per-try-timeout':
+        return local(ex, 504, joinResponseFlags(['UT', urx]), 'upstream_per_try_timeout', LOCAL_REPLY_BODY.UT!);
+      default:
+        return local(ex, 503, joinResponseFlags(['UC', urx]), 'upstream_reset_before_response_started{connection_termination}', LOCAL_REPLY_BODY.UC!);
+    }
   }
-  const mirrors = ex.mirrors;
-  upstream.onDrain = () => sx.resumeBody();
-  sx.readBody({
-    data(chunk) {
-      if (!upstream.write(chunk)) sx.pauseBody();
-      if (mirrors) for (const m of mirrors) m.write(chunk);
-    },
-    end() {
-      upstream.end();
-      if (mirrors) for (const m of mirrors) m.end();
-    },
-  });
+
+  private retry(): void {
+    const policy = this.plan.policy!;
+    this.retries++;
+    (this.tried ??= new Set()).add(hostKey(this.lastHost!));
+    const wait = backoffMs(policy, this.retries - 1, Math.random());
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = undefined;
+      this.retryPick();
+    }, wait);
+  }
+
+  private bufferExceeded(): void {
+    local(this.ex, 507, '-', 'request_payload_exceeded_retry_buffer_limit', 'exceeded request buffer limit while retrying upstream');
+  }
+
+  private retryPick(): void {
+    const { state, ex, plan } = this;
+    if (ex.done || ex.replied) return;
+    if (!this.replayable) return this.bufferExceeded();
+    // Like Envoy's, a retry picks from the cluster as it is now: endpoints pushed since the first
+    // attempt (a pod gone, a new one ready) count.
+    const now = state.current?.clusters.get(plan.clusterName);
+    const cluster = now && now.cluster.type === plan.cluster.type ? now.cluster : plan.cluster;
+    const balancer = now && now.cluster.type === plan.cluster.type ? now.balancer : plan.balancer;
+    const policy = plan.policy;
+    const tried = this.tried!;
+    const avoiding = { pick: () => pickAvoiding(policy, () => balancer.pick(), tried) };
+    this.launch(pickTarget(state, ex, cluster, avoiding, plan.authority, plan.port), balancer);
+  }
+
+  private perTryTimeout(upstream: UpstreamRequest): void {
+    this.perTryTimer = undefined;
+    const ex = this.ex;
+    if (ex.done || ex.replied || ex.upstream !== upstream) return;
+    upstream.abort();
+    this.release();
+    this.failed({ kind: 'per-try-timeout' });
+  }
+
+  private routeTimeout(): void {
+    this.routeTimer = undefined;
+    this.ex.upstream?.abort();
+    local(this.ex, 504, 'UT', 'response_timeout', LOCAL_REPLY_BODY.UT!);
+  }
+
+  /** Sends the response head downstream; returns how the body should be delivered. */
+  private forwardHead(h: ResponseHead, localAddr: { address: string; port: number }, serviceTime: number): 'raw' | 'decoded' {
+    const { ex, plan } = this;
+    const { sx } = ex;
+    ex.record.upstreamLocalAddress = addr(localAddr.address, localAddr.port);
+    ex.record.upstreamServiceTimeMs = serviceTime;
+    ex.record.responseCodeDetails = 'via_upstream';
+    ex.record.responseCode = h.status;
+    const asServer = ex.listener.direction === 'gateway' || ex.listener.direction === 'inbound';
+    let lines: string;
+    if (plan.responseOps) {
+      const out = endToEndResponseHeaders(h.headers);
+      out['x-envoy-upstream-service-time'] = String(Math.floor(serviceTime));
+      if (asServer) out['server'] = 'istio-envoy';
+      applyHeaderOps(out, plan.responseOps);
+      lines = headerLines(out);
+    } else {
+      lines = responseHeaderLines(h.headers, asServer ? SET_AS_SERVER : SET_AS_CLIENT) + 'x-envoy-upstream-service-time: ' + Math.floor(serviceTime) + '\r\n';
+      if (asServer) lines += 'server: istio-envoy\r\n';
+    }
+    let framing: ResponseFraming = h.framing.kind;
+    let mode: 'raw' | 'decoded' = 'raw';
+    // An HTTP/1.0 client cannot take chunks: it gets the payload, delimited by the close.
+    if (framing === 'chunked' && !sx.canChunk) {
+      framing = 'close';
+      mode = 'decoded';
+    }
+    sx.writeHead(h.status, lines, framing);
+    return mode;
+  }
+
+  private clearPerTry(): void {
+    if (this.perTryTimer) clearTimeout(this.perTryTimer);
+    this.perTryTimer = undefined;
+  }
+
+  private clearTimers(): void {
+    this.clearPerTry();
+    if (this.routeTimer) clearTimeout(this.routeTimer);
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.routeTimer = undefined;
+    this.backoffTimer = undefined;
+  }
+
+  /** The current attempt no longer counts as an active request on its endpoint. */
+  private release(): void {
+    const ep = this.activeEndpoint;
+    if (!ep) return;
+    this.activeEndpoint = undefined;
+    this.activeBalancer!.onEnd(ep);
+    this.activeBalancer = undefined;
+  }
+}
+
+/** A response's `grpc-status` header (a trailers-only gRPC reply), for the gRPC retry conditions. */
+function grpcStatusOf(h: ResponseHead): string | undefined {
+  for (const [name, value] of h.headers) if (name === 'grpc-status') return value;
+  return undefined;
 }
 
 /**
@@ -427,6 +639,7 @@ function mirror(state: ProxyState, ex: Exchange, m: string, path: string, header
 function local(ex: Exchange, status: number, flags: string, details: string, body: string): void {
   if (ex.done || ex.replied) return;
   ex.replied = true;
+  ex.cleanup?.();
   ex.record.responseFlags = flags;
   ex.record.responseCodeDetails = details;
   ex.record.responseCode = status;
@@ -440,6 +653,7 @@ function local(ex: Exchange, status: number, flags: string, details: string, bod
 function finish(state: ProxyState, ex: Exchange, completed: boolean): void {
   if (ex.done) return;
   ex.done = true;
+  ex.cleanup?.();
   const { sx, record } = ex;
   record.durationMs = performance.now() - ex.t0;
   const framing = sx.head.framing;
@@ -451,7 +665,7 @@ function finish(state: ProxyState, ex: Exchange, completed: boolean): void {
     for (const m of ex.mirrors ?? []) if (!sx.bodyDone) m.abort();
     const flag = sx.protocolError ? 'DPE' : 'DC';
     if (sx.protocolError) record.responseCodeDetails = sx.protocolError;
-    record.responseFlags = record.responseFlags === '-' ? flag : `${record.responseFlags},${flag}`;
+    record.responseFlags = joinResponseFlags([record.responseFlags, flag]);
     if (!sx.headersSent) record.responseCode = 0;
   }
   const reporter = ex.listener.direction === 'inbound' ? 'destination' : 'source';

@@ -1,11 +1,13 @@
 /**
- * The proxy's failure replies and their access log flags, on real sockets: UT (timeout), URX,UF
- * (connection refused after Istio's default retries), UH (no endpoint), NC (no cluster), NR.
+ * The proxy's failure replies and their access log flags, on real sockets: UT (timeout), UF,URX
+ * (connection refused after Istio's default retries), UF (no retry policy), UH (no endpoint), NC
+ * (no cluster), NR. Retry semantics in detail: retries.test.ts.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProxyTable, Route } from '../../src/model/table.js';
+import { defaultRetryPolicy } from '../../src/compiler/retry.js';
+import type { ProxyTable, RetryPolicy, Route } from '../../src/model/table.js';
 import { Proxy } from '../../src/proxy/proxy.js';
 import { parseAccessLogLines } from '../../src/proxy/telemetry/access-log.js';
 import { freePort } from '../../src/runtime/addresses.js';
@@ -19,10 +21,10 @@ let proxy: Proxy;
 let logText = '';
 const timers = new Set<NodeJS.Timeout>();
 
-const route = (name: string, path: string, cluster: string, timeoutMs?: number): Route => ({
+const route = (name: string, path: string, cluster: string, timeoutMs?: number, retryPolicy?: RetryPolicy): Route => ({
   name,
   matches: [{ uri: { prefix: path } }],
-  action: { kind: 'route', clusters: [{ cluster, weight: 1 }], mirrors: [], ...(timeoutMs ? { timeoutMs } : {}) },
+  action: { kind: 'route', clusters: [{ cluster, weight: 1 }], mirrors: [], ...(timeoutMs ? { timeoutMs } : {}), ...(retryPolicy ? { retryPolicy } : {}) },
 });
 
 beforeAll(async () => {
@@ -48,7 +50,13 @@ beforeAll(async () => {
           {
             name: 'test:80',
             domains: ['test'],
-            routes: [route('slow', '/slow', 'slow', 200), route('refused', '/refused', 'closed'), route('empty', '/empty', 'empty'), route('missing', '/missing', 'no-such-cluster')],
+            routes: [
+              route('slow', '/slow', 'slow', 200, defaultRetryPolicy()),
+              route('norefused', '/norefused', 'closed'),
+              route('refused', '/refused', 'closed', undefined, defaultRetryPolicy()),
+              route('empty', '/empty', 'empty'),
+              route('missing', '/missing', 'no-such-cluster'),
+            ],
           },
         ],
       },
@@ -81,7 +89,8 @@ async function callAndLog(path: string) {
 describe('failure replies', () => {
   it.each([
     ['/slow', 504, 'UT', 'response_timeout', 'upstream request timeout'],
-    ['/refused', 503, 'URX,UF', 'upstream_reset_before_response_started{connection_failure}', 'upstream connect error or disconnect/reset before headers. reset reason: connection failure'],
+    ['/refused', 503, 'UF,URX', 'upstream_reset_before_response_started{connection_failure}', 'upstream connect error or disconnect/reset before headers. reset reason: connection failure'],
+    ['/norefused', 503, 'UF', 'upstream_reset_before_response_started{connection_failure}', 'upstream connect error or disconnect/reset before headers. reset reason: connection failure'],
     ['/empty', 503, 'UH', 'no_healthy_upstream', 'no healthy upstream'],
     ['/missing', 503, 'NC', 'cluster_not_found', ''],
     ['/other', 404, 'NR', 'route_not_found', ''],
