@@ -37,7 +37,8 @@ const locations = new WeakMap<object, Located>();
  */
 const PARSE_OPTIONS = {
   version: '1.1',
-  uniqueKeys: true,
+  // Checked by duplicateKeys (linear): the library's own check is quadratic in a mapping's size.
+  uniqueKeys: false,
   prettyErrors: false,
   customTags: (tags: Tags) => tags.filter((t) => !(typeof t === 'object' && t.tag === 'tag:yaml.org,2002:timestamp')),
 } as const;
@@ -69,12 +70,14 @@ export function parseManifests(text: string, file: string): ParsedManifests {
       }
       return l;
     };
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const pos = lines.linePos(e.pos[0]);
-        const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-        const path = e.code === 'DUPLICATE_KEY' ? (pathAt(doc.contents, e.pos[0], []) ?? []) : [];
-        out.errors.push(new ConfigError(where(e.pos[0], path), `YAML syntax error at line ${pos.line}:${pos.col}: ${message}`));
+    const problems = [
+      ...doc.errors.map((e) => ({ offset: e.pos[0], message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), path: [] as Array<string | number> })),
+      ...duplicateKeys(doc.contents, []).map(([offset, path]) => ({ offset, message: 'Map keys must be unique', path })),
+    ].sort((a, b) => a.offset - b.offset);
+    if (problems.length > 0) {
+      for (const p of problems) {
+        const pos = lines.linePos(p.offset);
+        out.errors.push(new ConfigError(where(p.offset, p.path), `YAML syntax error at line ${pos.line}:${pos.col}: ${p.message}`));
       }
       return;
     }
@@ -187,6 +190,29 @@ function pathAt(node: unknown, offset: number, path: Array<string | number>): Ar
     for (const [i, item] of node.items.entries()) if (within(item, 2)) return isCollection(item) ? pathAt(item, offset, [...path, i]) : [...path, i];
   }
   return undefined;
+}
+
+/**
+ * Keys that repeat an earlier key of the same mapping (as JSON sees them: `1` and `"1"` are the
+ * same key): their offsets and paths. YAML 1.1 merge keys (`<<`) may repeat.
+ */
+function duplicateKeys(node: unknown, path: Array<string | number>): Array<[number, Array<string | number>]> {
+  const out: Array<[number, Array<string | number>]> = [];
+  if (isMap(node)) {
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      const key = keyText(pair.key);
+      // The YAML 1.1 merge key parses to a symbol.
+      if (isScalar(pair.key) && typeof pair.key.value !== 'symbol' && key !== '<<') {
+        if (seen.has(key)) out.push([pair.key.range?.[0] ?? node.range?.[0] ?? 0, [...path, key]]);
+        seen.add(key);
+      }
+      out.push(...duplicateKeys(pair.value, [...path, key]));
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => out.push(...duplicateKeys(item, [...path, i])));
+  }
+  return out;
 }
 
 /** The first mapping key that is a sequence or mapping: its offset and the path of its mapping. */

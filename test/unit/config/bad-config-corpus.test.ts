@@ -245,3 +245,39 @@ describe('error locations', () => {
     expect((hit as ConfigError & ManifestSource).file).toBe('ch5/catalog-vs.yaml');
   });
 });
+
+describe('parsing gaps the corpus found (regressions)', () => {
+  const cm = (data: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata:\n${data}`;
+
+  test('an alias to an undefined anchor, and an alias bomb, are errors at the alias (not exceptions)', () => {
+    expect(parseManifests(cm('  a: *nowhere\n'), 'a.yaml').errors.map(String)).toEqual([
+      'a.yaml: document 1 (ConfigMap cfg): data.a: YAML error at line 5:6: Unresolved alias (the anchor must be set before the alias): nowhere',
+    ]);
+    let bomb = '  l0: &l0 [x, x, x, x, x, x, x, x, x]\n';
+    for (let i = 1; i < 9; i++) bomb += `  l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(', ')}]\n`;
+    const [e] = parseManifests(cm(bomb), 'b.yaml').errors;
+    expect(String(e)).toMatch(/^b\.yaml: document 1 \(ConfigMap cfg\): data\.l\d\[0\]: YAML error at line \d+:\d+: Excessive alias count/);
+  });
+
+  test('a date-like scalar stays a string; a collection as a key is an error', () => {
+    const [d] = parseManifests(cm('  day: 2001-12-14\n'), 'd.yaml').documents;
+    expect(d!.object['data']).toEqual({ day: '2001-12-14' });
+    expect(parseManifests(cm('  [a, b]: c\n'), 'k.yaml').errors.map(String)).toEqual([
+      'k.yaml: document 1 (ConfigMap cfg): data: YAML error at line 5:3: a mapping key must be a scalar (a string), not a sequence or mapping',
+    ]);
+  });
+
+  test('keys repeated as JSON sees them are duplicates, in a mapping of any size; merge keys may repeat', () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => `  k${i}: v\n`).join('');
+    expect(parseManifests(cm(`${many}  "1": x\n  1: y\n  k7: again\n`), 'm.yaml').errors.map((e) => `${e.path} ${e.line}`)).toEqual(['data[1] 20006', 'data.k7 20007']);
+    expect(parseManifests(cm('  <<: {a: b}\n  <<: {c: d}\n'), 'ok.yaml').errors).toEqual([]);
+  });
+
+  test('a `__proto__` key is data: kept as a ConfigMap key, never the object\'s prototype', () => {
+    const [d] = parseManifests(cm('  __proto__: x\n'), 'p.yaml').documents;
+    const r = validateObject(d!.object, d!.source, { defaultNamespace: NAMESPACE });
+    expect(r.errors).toEqual([]);
+    expect(Object.getPrototypeOf(r.object['data'])).toBe(Object.prototype);
+    expect(Object.keys(r.object['data'] as object)).toEqual(['__proto__']);
+  });
+});
