@@ -5,6 +5,8 @@
  */
 import { countVersions, http, repeat } from '../lib/http.js';
 import { SteadyLoad } from '../lib/load.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { LAB_BIN, ROOT } from '../lib/paths.js';
 import { Scenario, dim, type StepContext } from '../lib/scenario.js';
 import { callGraphSetup } from '../lib/setup.js';
 import { binomialBounds } from '../lib/stats.js';
@@ -58,20 +60,72 @@ async function canaryStatus(ctx: StepContext): Promise<CanaryView> {
   return ((JSON.parse(out) as { status?: CanaryView }).status ?? {}) as CanaryView;
 }
 
-/** Polls the Canary (bounded), recording every (phase, weight) it goes through, until `until` holds. */
-async function followCanary(ctx: StepContext, until: (v: CanaryView) => boolean, timeoutMs: number): Promise<{ final: CanaryView; seen: string[] }> {
-  console.log(dim('    $ lab get canary catalog-release -w -n istioinaction'));
-  const seen: string[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await canaryStatus(ctx);
-    const label = `${v.phase ?? '-'} ${v.canaryWeight ?? 0}`;
-    if (seen[seen.length - 1] !== label) {
-      seen.push(label);
-      console.log(dim(`      catalog-release   ${(v.phase ?? '').padEnd(12)} ${v.canaryWeight ?? 0}`));
+/**
+ * `lab get canary catalog-release -w`, kept running: every status the controller writes arrives as
+ * a row, so no (phase, weight) is missed however slowly a CLI process starts (at 45x an analysis
+ * interval is one second; polling with a new CLI process per look missed steps on a loaded machine).
+ */
+class CanaryWatch {
+  readonly seen: string[] = [];
+  latest: CanaryView = {};
+  private readonly child: ChildProcess;
+  private waiters: Array<() => void> = [];
+
+  constructor(ctx: StepContext) {
+    console.log(dim('    $ lab get canary catalog-release -w -n istioinaction'));
+    this.child = spawn(process.execPath, [LAB_BIN, 'get', 'canary', 'catalog-release', '-w', ...NS], { cwd: ROOT, env: ctx.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let buf = '';
+    this.child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        this.row(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+      }
+    });
+  }
+
+  /** Rows have fixed-width columns (NAME, STATUS, WEIGHT, ...: 19 characters each). */
+  private row(line: string): void {
+    if (!line.startsWith('catalog-release')) return;
+    const phase = line.slice(19, 38).trim();
+    const weight = Number(line.slice(38, 57).trim() || 0);
+    this.latest = { phase: phase || undefined, canaryWeight: weight };
+    const label = `${phase || '-'} ${weight}`;
+    if (this.seen[this.seen.length - 1] !== label) {
+      this.seen.push(label);
+      console.log(dim(`      ${line.trimEnd()}`));
     }
-    if (until(v) || Date.now() > deadline) return { final: v, seen };
-    await new Promise((r) => setTimeout(r, 100));
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves once the latest status satisfies `until`, or at the deadline (bounded). */
+  async until(until: (v: CanaryView) => boolean, timeoutMs: number): Promise<CanaryView> {
+    const deadline = Date.now() + timeoutMs;
+    while (!until(this.latest) && Date.now() < deadline) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.max(0, Math.min(1000, deadline - Date.now())));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    return this.latest;
+  }
+
+  stop(): void {
+    this.child.kill();
+  }
+}
+
+async function followCanary(ctx: StepContext, until: (v: CanaryView) => boolean, timeoutMs: number): Promise<{ final: CanaryView; seen: string[] }> {
+  const w = new CanaryWatch(ctx);
+  try {
+    const final = await w.until(until, timeoutMs);
+    return { final, seen: w.seen };
+  } finally {
+    w.stop();
   }
 }
 
@@ -117,12 +171,19 @@ function canarySteps(s: Scenario, run: LabRun, url: string, headers: Record<stri
   s.step('17', 'New revision under steady load: Progressing 10..50, Promoting, Finalising, Succeeded; then every response is v2', async (ctx) => {
     const load = new SteadyLoad(url, { headers }, 50);
     try {
-      await ctx.lab(['apply', '-f', 'ch5/flagger/catalog-deployment-v2.yaml', ...NS]);
-      // The controller notices the new revision at its next tick; only then can it finish.
-      const started = await followCanary(ctx, (v) => v.phase === 'Progressing', scaled(2 * 45_000) + 20_000);
-      const rest = await followCanary(ctx, (v) => v.phase === 'Succeeded' || v.phase === 'Failed', scaled(12 * 45_000) + 20_000);
-      const final = rest.final;
-      const seen = [...started.seen, ...rest.seen.filter((x, i) => i > 0 || x !== started.seen[started.seen.length - 1])];
+      const watch = new CanaryWatch(ctx);
+      let final: CanaryView;
+      let seen: string[];
+      try {
+        await watch.until((v) => v.phase !== undefined, 20_000);
+        await ctx.lab(['apply', '-f', 'ch5/flagger/catalog-deployment-v2.yaml', ...NS]);
+        // The controller notices the new revision at its next tick; only then can it finish.
+        await watch.until((v) => v.phase === 'Progressing', scaled(2 * 45_000) + 20_000);
+        final = await watch.until((v) => v.phase === 'Succeeded' || v.phase === 'Failed', scaled(12 * 45_000) + 20_000);
+        seen = watch.seen;
+      } finally {
+        watch.stop();
+      }
       ctx.observe(`transitions: ${seen.join(' -> ')}`);
       const events = (await ctx.labOut(['logs', 'deploy/flagger', '-n', 'istio-system'])).split('\n').map((l) => (l ? (JSON.parse(l) as { msg: string }).msg : ''));
       const wanted = ['New revision detected! Scaling up catalog.istioinaction', 'Starting canary analysis for catalog.istioinaction', 'Advance catalog-release.istioinaction canary weight 10', 'Advance catalog-release.istioinaction canary weight 50', 'Copying catalog.istioinaction template spec to catalog-primary.istioinaction', 'Routing all traffic to primary', 'Promotion completed! Scaling down catalog.istioinaction'];
@@ -146,12 +207,14 @@ function canarySteps(s: Scenario, run: LabRun, url: string, headers: Record<stri
     const load = new SteadyLoad(url, { headers }, 50);
     let final: CanaryView;
     let seen: string[];
+    const watch = new CanaryWatch(ctx);
     try {
+      await watch.until((v) => v.phase !== undefined, 20_000);
       await ctx.lab(['apply', '-f', 'ch5/flagger/catalog-deployment-v1.yaml', ...NS]);
       // Until the controller's next tick the status still says Succeeded (step 17's); wait for it to
       // pick up the new revision first.
-      const started = await followCanary(ctx, (v) => v.phase === 'Progressing', scaled(2 * 45_000) + 20_000);
-      ctx.expect(started.final.phase === 'Progressing', 'the new revision detected (Progressing)', String(started.final.phase));
+      const started = await watch.until((v) => v.phase === 'Progressing', scaled(2 * 45_000) + 20_000);
+      ctx.expect(started.phase === 'Progressing', 'the new revision detected (Progressing)', String(started.phase));
       // The new revision's pod, then the book's failure injection sent to it.
       let ip = '';
       const deadline = Date.now() + 20_000;
@@ -163,8 +226,12 @@ function canarySteps(s: Scenario, run: LabRun, url: string, headers: Record<stri
       ctx.expect(ip !== '', 'a ready canary pod', 'none');
       const inject = await http(`http://${ip}:3000/blowup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"500","percentage":75}' });
       ctx.expect(inject.status === 200, 'blowup accepted', `${inject.status} ${inject.body}`);
-      ({ final, seen } = await followCanary(ctx, (v) => v.phase === 'Failed' || v.phase === 'Succeeded', scaled(15 * 45_000) + 20_000));
+      await watch.until((v) => v.phase === 'Failed' || v.phase === 'Succeeded', scaled(15 * 45_000) + 20_000);
+      seen = watch.seen;
+      // The whole status (failed checks and all), as -o json shows it.
+      final = await canaryStatus(ctx);
     } finally {
+      watch.stop();
       await load.stop();
     }
     const events = (await ctx.labOut(['logs', 'deploy/flagger', '-n', 'istio-system', '--tail', '12'])).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg);
