@@ -5,7 +5,7 @@
  */
 import { analyze } from '../config/analyze.js';
 import { ConfigError, configErrorsToLabError } from '../config/errors.js';
-import { validateObject } from '../config/validate.js';
+import { duplicateObjectErrors, validateObject } from '../config/validate.js';
 import { objectKey, type KubeObject, type SourceRef } from '../model/objects.js';
 import type { PodTemplate } from '../model/specs.js';
 import { programForImage } from '../runtime/images.js';
@@ -23,6 +23,8 @@ export function admit(documents: ApplyDocument[], defaultNamespace: string, curr
   const objects: KubeObject[] = [];
   const warnings: string[] = [];
   const sources = new Map<string, SourceRef>();
+  // The same object twice in one apply would silently lose a copy: refuse it, naming both places.
+  errors.push(...duplicateObjectErrors(documents, defaultNamespace));
   for (const doc of documents) {
     const result = validateObject(doc.object, doc.source, { defaultNamespace });
     errors.push(...result.errors);

@@ -188,12 +188,9 @@ describe('the control plane admits the corpus the same way (a third of each clas
     expect(failures(cases, admitted)).toEqual([]);
   }, 60_000);
 
-  // `lab apply` rejects these (the CLI validates the batch with validateDocuments). The control
-  // plane's admit() validates document by document and then keys objects by kind/namespace/name,
-  // so a second definition silently replaces the first: src/controlplane/admission.ts should add
-  // `duplicateObjectErrors(documents, defaultNamespace)` (src/config/validate.ts) to its errors.
-  // Marked as failing until it does; this test then passes and must lose `.fails`.
-  test.fails('duplicate objects in one apply (admission does not check them yet)', () => {
+  // `lab apply` rejects these (the CLI validates the batch with validateDocuments), and so does the
+  // control plane's admit(), for clients that POST /apply directly.
+  test('duplicate objects in one apply are refused by admission too', () => {
     expect(failures(CASES.filter(isObjectDuplicate).filter((c) => c.expect.verdict === 'reject'), admitted)).toEqual([]);
   });
 });
