@@ -209,3 +209,26 @@ describe.skipIf(!engine.ok).sequential(title, () => {
     }
   }, 180_000);
 });
+
+describe.skipIf(!engine.ok)(`${title}: images`, () => {
+  it('removes older istio-lab:<hash> images nothing uses, keeps the current one and any other tag', async () => {
+    const { pruneOldImages, offlineBaseTag } = await import('../../src/runtime/docker/image.js');
+    const base = docker.getImage(offlineBaseTag());
+    const baseInfo = await base.inspect().catch(() => undefined);
+    if (!baseInfo) return; // the lab's tests above made it; without it there is nothing to tag
+    await base.tag({ repo: 'istio-lab', tag: '0000000000aa' });
+    await base.tag({ repo: 'istio-lab', tag: '0000000000bb' });
+    await base.tag({ repo: 'istio-lab', tag: 'keep-me' });
+    try {
+      const removed = await pruneOldImages(docker, 'istio-lab:0000000000bb');
+      expect(removed).toContain('istio-lab:0000000000aa');
+      expect(removed).not.toContain('istio-lab:0000000000bb');
+      const tags = (await docker.listImages({ filters: { reference: ['istio-lab'] } })).flatMap((i) => i.RepoTags ?? []);
+      expect(tags).toContain('istio-lab:0000000000bb');
+      expect(tags).toContain('istio-lab:keep-me');
+      expect(tags).not.toContain('istio-lab:0000000000aa');
+    } finally {
+      for (const t of ['0000000000aa', '0000000000bb', 'keep-me']) await docker.getImage(`istio-lab:${t}`).remove().catch(() => undefined);
+    }
+  });
+});

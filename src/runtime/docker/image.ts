@@ -160,5 +160,28 @@ export async function ensureImage(docker: Docker, log: Log): Promise<string> {
     throw new LabError('LAB_ERR_RUNTIME', `building ${tag} failed: ${failed?.error ?? 'no image was produced'}\n${tail}`);
   }
   log(`built ${tag} in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  const removed = await pruneOldImages(docker, tag);
+  if (removed.length) log(`removed ${removed.length} older lab image(s) no container uses: ${removed.join(', ')}`);
   return tag;
+}
+
+/**
+ * Every change of the checkout makes a new `istio-lab:<hash>`; the ones before it are removed
+ * once nothing uses them (an image a container still runs is refused by the engine and kept).
+ */
+export async function pruneOldImages(docker: Docker, keep: string): Promise<string[]> {
+  const removed: string[] = [];
+  const images = await docker.listImages({ filters: { reference: [IMAGE_REPO] } }).catch(() => []);
+  for (const img of images) {
+    for (const t of img.RepoTags ?? []) {
+      if (t === keep || !new RegExp(`^${IMAGE_REPO}:[0-9a-f]{12}$`).test(t)) continue;
+      try {
+        await docker.getImage(t).remove();
+        removed.push(t);
+      } catch {
+        // In use by a container (another lab on an older checkout): kept.
+      }
+    }
+  }
+  return removed;
 }
