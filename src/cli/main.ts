@@ -1,27 +1,22 @@
 /** `lab`: the kubectl/istioctl of the sandbox. */
 import { LabError } from '../shared/errors.js';
-import { apply, APPLY_USAGE } from './commands/apply.js';
-import { curl, CURL_USAGE } from './commands/curl.js';
-import { del, DELETE_USAGE } from './commands/delete.js';
-import { down, DOWN_USAGE } from './commands/down.js';
-import { exec, EXEC_USAGE } from './commands/exec.js';
-import { get, GET_USAGE } from './commands/get.js';
-import { install, INSTALL_USAGE } from './commands/install.js';
-import { logs, LOGS_USAGE } from './commands/logs.js';
-import { status, STATUS_USAGE } from './commands/status.js';
-import { up, UP_USAGE } from './commands/up.js';
+type Run = (argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string; summary: string }> = {
-  up: { run: up, usage: UP_USAGE, summary: 'start the lab in the background' },
-  down: { run: down, usage: DOWN_USAGE, summary: 'stop the lab and everything it started' },
-  status: { run: status, usage: STATUS_USAGE, summary: 'is the lab up; proxies and their config versions' },
-  apply: { run: apply, usage: APPLY_USAGE, summary: 'apply manifests (kubectl apply -f)' },
-  delete: { run: del, usage: DELETE_USAGE, summary: 'delete objects (kubectl delete)' },
-  get: { run: get, usage: GET_USAGE, summary: 'list objects (kubectl get)' },
-  logs: { run: logs, usage: LOGS_USAGE, summary: 'container logs, incl. -c istio-proxy access logs' },
-  curl: { run: curl, usage: CURL_USAGE, summary: 'an HTTP request from inside the mesh' },
-  exec: { run: exec, usage: EXEC_USAGE, summary: 'run a command in a pod (kubectl exec)' },
-  install: { run: install, usage: INSTALL_USAGE, summary: 'change mesh config (istioctl install --set)' },
+/**
+ * Each command's module is loaded only when it runs: the Docker client (dockerode and its
+ * dependencies) doubled the start-up of every \`lab\` call when all were imported up front.
+ */
+const COMMANDS: Record<string, { load: () => Promise<Run>; summary: string }> = {
+  up: { load: async () => (await import('./commands/up.js')).up, summary: 'start the lab in the background' },
+  down: { load: async () => (await import('./commands/down.js')).down, summary: 'stop the lab and everything it started' },
+  status: { load: async () => (await import('./commands/status.js')).status, summary: 'is the lab up; proxies and their config versions' },
+  apply: { load: async () => (await import('./commands/apply.js')).apply, summary: 'apply manifests (kubectl apply -f)' },
+  delete: { load: async () => (await import('./commands/delete.js')).del, summary: 'delete objects (kubectl delete)' },
+  get: { load: async () => (await import('./commands/get.js')).get, summary: 'list objects (kubectl get)' },
+  logs: { load: async () => (await import('./commands/logs.js')).logs, summary: 'container logs, incl. -c istio-proxy access logs' },
+  curl: { load: async () => (await import('./commands/curl.js')).curl, summary: 'an HTTP request from inside the mesh' },
+  exec: { load: async () => (await import('./commands/exec.js')).exec, summary: 'run a command in a pod (kubectl exec)' },
+  install: { load: async () => (await import('./commands/install.js')).install, summary: 'change mesh config (istioctl install --set)' },
 };
 
 export const HELP = `lab: Istio's traffic control (Istio in Action, chapter 5) on one machine, no Kubernetes.
@@ -47,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    return await c.run(rest);
+    return await (await c.load())(rest);
   } catch (err) {
     if (err instanceof LabError) {
       console.error(`error: ${err.message}`);
