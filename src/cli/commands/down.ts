@@ -1,13 +1,11 @@
 import { labHome, processAlive, readLabInfo, readToken, removeLabInfo, type LabInfo } from '../../controlplane/lab-home.js';
-import { apiAuthHeaders } from '../client.js';
-import { parse } from '../args.js';
 import { rmSync } from 'node:fs';
-import { ApiClient } from '../client.js';
+import { parse } from '../args.js';
+import { apiAuthHeaders, ApiClient } from '../client.js';
 import { agentInfoFile, readAgentInfo } from '../../runtime/local/agent-protocol.js';
 import { dockerClient, pingDocker } from '../../runtime/docker/engine.js';
-import { labId } from '../../runtime/docker/labels.js';
+import { dockerName, labId } from '../../runtime/docker/labels.js';
 import { containerRunning, removeLab } from '../../runtime/docker/lab-containers.js';
-import { dockerName } from '../../runtime/docker/labels.js';
 
 export const DOWN_USAGE = `Usage: lab down
 
@@ -78,13 +76,12 @@ async function stopAgent(home: string): Promise<void> {
   const agent = readAgentInfo(home);
   if (!agent) return;
   if (processAlive(agent.pid)) {
-    const auth = (() => {
-      try {
-        return { authorization: `Bearer ${readToken(home)}` };
-      } catch {
-        return undefined;
-      }
-    })();
+    let auth: Record<string, string> | undefined;
+    try {
+      auth = apiAuthHeaders(readToken(home));
+    } catch {
+      auth = undefined;
+    }
     // Without the token (or if the agent does not answer) the process group is killed below anyway.
     await fetch(`${agent.url}/shutdown`, { method: 'POST', headers: auth, signal: AbortSignal.timeout(5000) }).catch(() => undefined);
     const deadline = Date.now() + 10_000;

@@ -15,7 +15,7 @@ import { dockerClient } from '../../runtime/docker/engine.js';
 import { ensureImage } from '../../runtime/docker/image.js';
 import { dockerName, labId, LABELS } from '../../runtime/docker/labels.js';
 import { containerRunning, createLabNetwork, removeLab, startControlPlaneContainer } from '../../runtime/docker/lab-containers.js';
-import { labAlive } from '../client.js';
+import { apiAuthHeaders, labAlive } from '../client.js';
 
 export const UP_USAGE = `Usage: lab up [--runtime auto|local|docker] [--ingress-port 8080] [--seed N] [--time-scale N]
               [--real-external] [--set meshConfig.outboundTrafficPolicy.mode=ALLOW_ANY|REGISTRY_ONLY]
@@ -132,7 +132,7 @@ async function ensureAgent(home: string): Promise<{ url: string; pid: number; po
   const existing = readAgentInfo(home);
   if (existing && processAlive(existing.pid)) {
     try {
-      const res = await fetch(`${existing.url}/pods`, { signal: AbortSignal.timeout(3000), headers: { authorization: `Bearer ${ensureToken(home)}` } });
+      const res = await fetch(`${existing.url}/pods`, { signal: AbortSignal.timeout(3000), headers: apiAuthHeaders(ensureToken(home)) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const { pods } = (await res.json()) as { pods: unknown[] };
       return { url: existing.url, pid: existing.pid, pods: pods.length };

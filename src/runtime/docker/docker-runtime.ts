@@ -305,4 +305,3 @@ export class DockerRuntime implements Runtime {
   }
 }
 
-export { LABELS };
