@@ -2,8 +2,8 @@
  * Flagger's builtin Istio checks (pkg/metrics/observers/istio.go) over scrapes of the canary's own
  * sidecars (reporter=destination, destination_workload = the target), with Flagger's messages.
  */
-import type { PromSample } from '../proxy/telemetry/prometheus-text.js';
-import { requestDuration, requestSuccessRate } from '../proxy/telemetry/promql-lite.js';
+import type { PromSample } from '../metrics/prometheus-text.js';
+import { requestDuration, requestSuccessRate } from '../metrics/promql-lite.js';
 import type { CheckResult } from './machine.js';
 import type { CanarySpec, MetricCheck } from './spec.js';
 

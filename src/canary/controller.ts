@@ -8,7 +8,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KubeObject } from '../model/objects.js';
 import type { DeploymentSpec, PodStatus } from '../model/specs.js';
-import { parsePrometheusText, type PromSample } from '../proxy/telemetry/prometheus-text.js';
+import { parsePrometheusText, type PromSample } from '../metrics/prometheus-text.js';
 import type { ObjectStore } from '../store/store.js';
 import { templateHash, type DeploymentController } from '../controlplane/deployments.js';
 import type { PushController } from '../controlplane/push.js';

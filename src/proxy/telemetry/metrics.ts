@@ -16,8 +16,6 @@ import {
   istioRequestLabels,
 } from './istio-labels.js';
 
-export { parsePrometheusText, type PromSample } from './prometheus-text.js';
-
 /** Envoy's default histogram buckets (ms for durations, bytes for sizes); `+Inf` is implicit. */
 export const ENVOY_DEFAULT_BUCKETS: readonly number[] = [
   0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000,

@@ -8,7 +8,7 @@ import { primaryDeployment, routingObjects, virtualService } from '../../../src/
 import { initialState, tick, type CanaryState, type CheckResult, type Observation } from '../../../src/canary/machine.js';
 import { readCanary } from '../../../src/canary/spec.js';
 import type { KubeObject } from '../../../src/model/objects.js';
-import type { PromSample } from '../../../src/proxy/telemetry/prometheus-text.js';
+import type { PromSample } from '../../../src/metrics/prometheus-text.js';
 import { objects } from '../../helpers/sim.js';
 
 const [canaryObj] = objects(`

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { istioBaseLabels, istioRequestLabels } from '../../../src/proxy/telemetry/istio-labels.js';
-import { ENVOY_DEFAULT_BUCKETS, IstioMetrics, parsePrometheusText } from '../../../src/proxy/telemetry/metrics.js';
+import { ENVOY_DEFAULT_BUCKETS, IstioMetrics } from '../../../src/proxy/telemetry/metrics.js';
+import { parsePrometheusText } from '../../../src/metrics/prometheus-text.js';
 
 const base = istioBaseLabels({
   reporter: 'destination',

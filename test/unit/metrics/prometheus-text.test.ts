@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePrometheusText } from '../../../src/proxy/telemetry/prometheus-text.js';
+import { parsePrometheusText } from '../../../src/metrics/prometheus-text.js';
 
 describe('parsePrometheusText', () => {
   it('reads names, labels, special values and timestamps; skips comments', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { istioBaseLabels } from '../../../src/proxy/telemetry/istio-labels.js';
 import { IstioMetrics } from '../../../src/proxy/telemetry/metrics.js';
-import { parsePrometheusText, type PromSample } from '../../../src/proxy/telemetry/prometheus-text.js';
+import { parsePrometheusText, type PromSample } from '../../../src/metrics/prometheus-text.js';
 import {
   histogramQuantile,
   increase,
@@ -11,7 +11,7 @@ import {
   requestSuccessRate,
   sum,
   sumByLe,
-} from '../../../src/proxy/telemetry/promql-lite.js';
+} from '../../../src/metrics/promql-lite.js';
 
 const INF = Infinity;
 

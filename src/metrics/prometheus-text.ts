@@ -1,6 +1,6 @@
 /**
- * Reads Prometheus text exposition (0.0.4) into flat samples: enough for tests and for the canary
- * controller, which scrapes proxies' stats endpoints instead of running a Prometheus server.
+ * Reads Prometheus text exposition (0.0.4) into flat samples: enough for tests and for the embedded
+ * metrics provider, which scrapes the proxies' stats endpoints itself instead of running a Prometheus server.
  */
 
 export interface PromSample {
