@@ -13,6 +13,8 @@
 
 export const MAX_HEAD_BYTES = 64 * 1024;
 export const MAX_CHUNK_LINE_BYTES = 4096;
+/** Envoy's default `max_headers_count` (HttpProtocolOptions): field lines in one request head. */
+export const MAX_REQUEST_HEADERS = 100;
 
 export type HttpErrorStatus = 400 | 431 | 501 | 505;
 
@@ -426,7 +428,12 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
   const headers = Object.create(null) as Record<string, string>;
   let hostCount = 0;
   let contentLength = -1;
+  let count = 0;
   for (let pos = i + 10; (pos = parseFieldLine(buf, s, start, pos, end)) !== -1; ) {
+    // Counted per field line, as Envoy's codec does, so repeats of one name count too.
+    if (++count > MAX_REQUEST_HEADERS) {
+      throw new HttpParseError(431, 'http1.too_many_headers', `more than ${MAX_REQUEST_HEADERS} header fields`);
+    }
     const name = fieldName;
     const value = fieldValue;
     const prev = headers[name];

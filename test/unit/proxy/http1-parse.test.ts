@@ -12,6 +12,7 @@ import {
   HttpParseError,
   MAX_CHUNK_LINE_BYTES,
   MAX_HEAD_BYTES,
+  MAX_REQUEST_HEADERS,
   parseRequestHead,
   parseResponseHead,
   type RequestHead,
@@ -270,6 +271,17 @@ describe('line endings', () => {
 });
 
 describe('header fields', () => {
+  // Envoy's default max_headers_count (its test ManyRequestHeadersRejected sends 101).
+  it('accepts 100 field lines and refuses 101 with 431 http1.too_many_headers', () => {
+    const lines = (n: number) => Array.from({ length: n }, (_, k) => `X-H${k}: v`);
+    expect(Object.keys(req(reqOf('GET / HTTP/1.1', ...lines(MAX_REQUEST_HEADERS))).headers)).toHaveLength(100);
+    const buf = bytes(reqOf('GET / HTTP/1.1', ...lines(MAX_REQUEST_HEADERS + 1)));
+    expectRefused(() => parseRequestHead(buf, 0, findHeadEnd(buf, 0)), 431, 'http1.too_many_headers');
+    // Repeats of one name are field lines too.
+    const same = bytes(reqOf('GET / HTTP/1.1', ...Array.from({ length: 101 }, () => 'X-Same: v')));
+    expectRefused(() => parseRequestHead(same, 0, findHeadEnd(same, 0)), 431, 'http1.too_many_headers');
+  });
+
   it.each([
     ['Host: a', 'host', 'a'],
     ['X-Foo:bar', 'x-foo', 'bar'],
