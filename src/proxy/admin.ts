@@ -8,7 +8,7 @@
  *   GET  /version           the table version being served
  *   GET  /config_dump       the table as pushed
  *   GET  /stats/prometheus  Istio standard metrics
- *   GET  /stats             proxy counters (mirrors sent/dropped, ...)
+ *   GET  /stats             proxy counters (mirrors sent/dropped, ...), the process's memory and open fds
  *   POST /quitquitquit      exit
  *
  * Served by the proxy's own HTTP/1.1 engine rather than node:http: a push to 50 proxies is 50 of

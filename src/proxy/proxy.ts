@@ -9,6 +9,7 @@ import type { Cidr } from './capture.js';
 import type { ProxyState } from './handler.js';
 import { ListenerManager } from './listeners.js';
 import { MirrorSender } from './mirror.js';
+import { processStats } from './process-stats.js';
 import { hydrate } from './runtime-table.js';
 import { TelemetrySink } from './telemetry-sink.js';
 import { UpstreamPool } from './http1/client.js';
@@ -69,6 +70,7 @@ export class Proxy {
         mirror_dropped: this.state.mirrors.dropped,
         mirror_in_flight: this.state.mirrors.inFlight,
         ...this.listeners.stats,
+        ...processStats(),
       }),
       quit: () => this.opts.onQuit?.(),
     });
