@@ -2,19 +2,24 @@
  * Cross-object checks, like `istioctl analyze`, on the whole would-be store content. Everything here
  * is accepted by Istio, so the results are warnings: references to gateways, hosts and subsets that
  * do not exist (IST0101), several mesh VirtualServices for one host (IST0109), an ambiguous
- * destination port (IST0112), and weights that do not sum to 100 (informational: Istio >= 1.15
- * takes weights as relative).
+ * destination port (IST0112), gateway ports and hosts (IST0104, IST0132, analyze-gateways.ts),
+ * rules that can never match (IST0130, IST0131 and the lab's LAB0001, analyze-rules.ts), and
+ * weights that do not sum to 100 (LAB0002, informational: Istio >= 1.15 takes them as relative).
+ * Levels (Error/Warning/Info) are istioctl's, in analysis-messages.ts.
  *
  * Host names resolve as Istio does: a short name (no dot) in the namespace of the rule naming it.
  */
 import type { KubeObject } from '../model/objects.js';
 import { resolveShortHost, serviceFqdn } from '../model/names.js';
+import { analyzeGateways } from './analyze-gateways.js';
+import { analyzeRules } from './analyze-rules.js';
 import { ConfigWarning } from './errors.js';
 import { fieldPath, indexPath, isPlainObject } from './schema.js';
 
 export const IST0101 = 'IST0101'; // ReferencedResourceNotFound
 export const IST0109 = 'IST0109'; // ConflictingMeshGatewayVirtualServiceHosts
 export const IST0112 = 'IST0112'; // VirtualServiceDestinationPortSelectorRequired
+export const LAB0002 = 'LAB0002'; // RouteWeightsNormalized (the lab's own)
 
 const ISTIO_GROUP = 'networking.istio.io/';
 
@@ -205,7 +210,7 @@ export function analyze(objects: KubeObject[]): ConfigWarning[] {
         if (sum === 100 || sum === 0) return;
         const path = fieldPath(indexPath(fieldPath('spec', section), i), 'route');
         const share = rds.length === 1 ? 'a lone destination gets all traffic' : `each destination gets weight/${sum}`;
-        warn(vs, path, `route weights sum to ${sum}, not 100: Istio >= 1.15 takes them as relative (${share}); Istio before 1.15 rejected this`);
+        warn(vs, path, `route weights sum to ${sum}, not 100: Istio >= 1.15 takes them as relative (${share}); Istio before 1.15 rejected this`, LAB0002);
       });
     }
 
@@ -228,10 +233,14 @@ export function analyze(objects: KubeObject[]): ConfigWarning[] {
       warn(
         o,
         'spec.hosts',
-        `The VirtualServices ${names} associated with mesh define the same host ${JSON.stringify(host)} which can lead to undefined behavior. This can be fixed by merging the conflicting VirtualServices into a single resource.`,
+        `The VirtualServices ${names} associated with mesh gateway define the same host ${host} which can lead to undefined behavior. This can be fixed by merging the conflicting VirtualServices into a single resource.`,
         IST0109,
       );
     }
   }
+  for (const vs of objects.filter((o) => isIstio(o, 'VirtualService'))) {
+    for (const f of analyzeRules(vs)) warn(vs, f.path, f.message, f.code);
+  }
+  for (const f of analyzeGateways(objects)) warn(f.object, f.path, f.message, f.code);
   return warnings;
 }
