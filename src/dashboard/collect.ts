@@ -1,0 +1,141 @@
+/**
+ * What the dashboard reads from a running lab, each tick: the objects through the control plane's
+ * API (with the lab's token), every proxy's Istio metrics from its stats endpoint (pods' admin
+ * addresses: loopback on the local runtime, the lab network's on Docker, which a Linux host
+ * reaches), and the access-log and canary-controller log files `lab logs` reads in LAB_HOME.
+ * It keeps a thinned history of scrapes so windows (rates, splits, canary checks) can be taken.
+ */
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ApiClient } from '../cli/client.js';
+import { flaggerLogFile, paths } from '../controlplane/lab-home.js';
+import type { KubeObject } from '../model/objects.js';
+import { parsePrometheusText, type PromSample } from '../metrics/prometheus-text.js';
+import { scrapeTargets, STATS_PATH } from '../metrics/targets.js';
+import type { Scrape } from './scrapes.js';
+import { workloadNode } from './edges.js';
+import { buildSnapshot, type DashboardSnapshot } from './model.js';
+
+export interface CollectorOptions {
+  api: ApiClient;
+  home: string;
+  lab: { runtime: string; ingressPort: number; timeScale: number };
+  windowMs: number;
+  rateWindowMs: number;
+  /** Access-log lines kept per workload. */
+  logLines?: number;
+}
+
+/** Keep every scrape of the last KEEP_ALL_MS, and one per THIN_MS before that. */
+const KEEP_ALL_MS = 20_000;
+const THIN_MS = 5_000;
+const SCRAPE_TIMEOUT_MS = 2_000;
+const CANARY_WINDOW_MAX_MS = 10 * 60_000;
+
+/** Which scrapes to keep: all recent ones, one per THIN_MS older ones, nothing older than `horizonMs`. */
+export function thinScrapes(history: readonly Scrape[], now: number, horizonMs: number): Scrape[] {
+  const out: Scrape[] = [];
+  let lastKeptBucket = -1;
+  for (const s of history) {
+    const age = now - s.at;
+    if (age > horizonMs) continue;
+    if (age <= KEEP_ALL_MS) {
+      out.push(s);
+      continue;
+    }
+    const bucket = Math.floor(s.at / THIN_MS);
+    if (bucket !== lastKeptBucket) {
+      out.push(s);
+      lastKeptBucket = bucket;
+    }
+  }
+  return out;
+}
+
+/** The last `lines` lines of a file, reading at most its last `maxBytes`. */
+export function tailLines(file: string, lines: number, maxBytes = 64 * 1024): string[] {
+  if (!existsSync(file)) return [];
+  const size = statSync(file).size;
+  const start = Math.max(0, size - maxBytes);
+  const buf = Buffer.alloc(size - start);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, buf, 0, buf.length, start);
+  } finally {
+    closeSync(fd);
+  }
+  const all = buf.toString('utf8').split('\n');
+  if (start > 0) all.shift(); // a partial first line
+  if (all[all.length - 1] === '') all.pop();
+  return all.slice(-lines);
+}
+
+export class Collector {
+  private history: Scrape[] = [];
+  private readonly logLines: number;
+
+  constructor(private readonly o: CollectorOptions) {
+    this.logLines = o.logLines ?? 15;
+  }
+
+  async tick(): Promise<DashboardSnapshot> {
+    const [{ items }, { mesh }] = await Promise.all([
+      this.o.api.call<{ items: KubeObject[] }>('GET', '/objects', undefined, 10_000),
+      this.o.api.call<{ mesh: { outboundTrafficPolicy: { mode: string } } }>('GET', '/meshconfig', undefined, 10_000),
+    ]);
+    const pods = items.filter((o) => o.kind === 'Pod');
+    const now = Date.now();
+    const samples = await scrapeAll(pods);
+    this.history.push({ at: now, samples });
+    // Long enough for the window and for canary checks' windows (Flagger's are minutes, lab-scaled).
+    const horizon = Math.max(this.o.windowMs, CANARY_WINDOW_MAX_MS / this.o.lab.timeScale) + 2 * THIN_MS;
+    this.history = thinScrapes(this.history, now, horizon);
+    return buildSnapshot({
+      now,
+      objects: items,
+      meshMode: mesh.outboundTrafficPolicy.mode,
+      scrapes: this.history,
+      windowMs: this.o.windowMs,
+      rateWindowMs: this.o.rateWindowMs,
+      logs: this.accessLogs(items),
+      flaggerLines: tailLines(flaggerLogFile(paths.logs(this.o.home)), 400, 256 * 1024),
+      lab: this.o.lab,
+    });
+  }
+
+  /** Each Deployment's sidecar (or gateway) access log tails, merged across its pods by time. */
+  private accessLogs(items: readonly KubeObject[]): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const p of items) {
+      if (p.kind !== 'Pod') continue;
+      const owner = p.metadata.ownerReferences?.find((r) => r.kind === 'Deployment');
+      if (!owner) continue;
+      const ns = p.metadata.namespace ?? 'default';
+      const file = join(paths.logs(this.o.home), ns, p.metadata.name, 'istio-proxy.log');
+      const id = workloadNode(ns, owner.name);
+      (out[id] ??= []).push(...tailLines(file, this.logLines));
+    }
+    // Lines start with [ISO time]: sorting the text sorts by time.
+    for (const id of Object.keys(out)) out[id] = out[id]!.sort().slice(-this.logLines);
+    return out;
+  }
+}
+
+/** Every running pod's proxy stats (the targets the metrics providers scrape), series labelled with their pod. */
+async function scrapeAll(pods: readonly KubeObject[]): Promise<PromSample[]> {
+  const out: PromSample[] = [];
+  await Promise.all(
+    scrapeTargets(pods).map(async (t) => {
+      try {
+        const res = await fetch(`http://${t.address}${STATS_PATH}`, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
+        if (!res.ok) return;
+        for (const s of parsePrometheusText(await res.text())) {
+          if (s.name.startsWith('istio_')) out.push({ ...s, labels: { ...s.labels, pod: t.labels.pod } });
+        }
+      } catch {
+        // a pod starting or going away has no data this tick
+      }
+    }),
+  );
+  return out;
+}
