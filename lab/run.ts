@@ -9,18 +9,7 @@
 import { parseArgs } from 'node:util';
 import { dumpLogs, startLab, stopLab, type LabRun } from './lib/lab-run.js';
 import { bold, green, red, type Scenario } from './lib/scenario.js';
-import { scenario52 } from './scenarios/5.2.js';
-import { scenario53 } from './scenarios/5.3.js';
-import { scenario54 } from './scenarios/5.4.js';
-import { scenario55 } from './scenarios/5.5.js';
-
-/** Each scenario with the `lab up` options it needs (5.3's canary runs 45x faster than real time). */
-const SCENARIOS: Record<string, { make: (run: LabRun) => Scenario; up?: string[] }> = {
-  '5.2': { make: scenario52 },
-  '5.3': { make: scenario53, up: ['--time-scale', process.env.LAB_TIME_SCALE ?? '45'] },
-  '5.4': { make: scenario54 },
-  '5.5': { make: scenario55 },
-};
+import { SCENARIOS } from './scenarios/index.js';
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -17,12 +17,12 @@ export interface LabRun {
   timeScale: number;
 }
 
-export async function startLab(seed: number, extraUpArgs: string[] = []): Promise<LabRun> {
+export async function startLab(seed: number, extraUpArgs: string[] = [], opts: { quiet?: boolean } = {}): Promise<LabRun> {
   const home = mkdtempSync(join(tmpdir(), 'istio-lab-'));
   const ingressPort = await freePort();
   const env: Record<string, string> = { ...(process.env as Record<string, string>), LAB_HOME: home, NO_COLOR: '1' };
   const ctx = new StepContext(env);
-  await ctx.lab(['up', '--ingress-port', String(ingressPort), '--seed', String(seed), ...extraUpArgs]);
+  await ctx.lab(['up', '--ingress-port', String(ingressPort), '--seed', String(seed), ...extraUpArgs], { quiet: opts.quiet, silent: opts.quiet });
   const ts = extraUpArgs.indexOf('--time-scale');
   return { home, ingressPort, ctx, seed, timeScale: ts >= 0 ? Number(extraUpArgs[ts + 1]) : 1 };
 }

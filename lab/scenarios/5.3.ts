@@ -19,30 +19,47 @@ export function scenario53(run: LabRun): Scenario {
   const headers = { Host: 'webapp.istioinaction.io' };
   const s = new Scenario('5.3', 'Traffic shifting, manual and automated (Flagger)');
 
-  s.step('setup', 'Where 5.2 ended: catalog v1 and v2, webapp behind the gateway, the DestinationRule', async (ctx) => {
-    await callGraphSetup(ctx);
+  s.step({
+    id: 'setup',
+    title: 'Where 5.2 ended: catalog v1 and v2, webapp behind the gateway, the DestinationRule',
+    act: callGraphSetup(),
+    check: async (ctx) => {
+      const c = countVersions(await repeat(10, url, { headers }));
+      ctx.observe(`v1: ${c.v1}/10, v2: ${c.v2}/10, other: ${c.other}`);
+      ctx.split(c);
+      ctx.expect(c.other === 0, 'every response v1 or v2', `${c.other} other responses`);
+    },
   });
 
-  s.step('12', 'catalog-vs-v1-mesh: 10 of 10 responses are v1', async (ctx) => {
-    await ctx.lab(['apply', '-f', 'ch5/catalog-vs-v1-mesh.yaml', ...NS]);
-    const c = countVersions(await repeat(10, url, { headers }));
-    ctx.observe(`v1: ${c.v1}/10, v2: ${c.v2}/10`);
-    ctx.expect(c.v1 === 10, '10 of 10 v1', `v1 ${c.v1}, v2 ${c.v2}, other ${c.other}`);
+  s.step({
+    id: '12',
+    title: 'catalog-vs-v1-mesh: 10 of 10 responses are v1',
+    act: [{ lab: ['apply', '-f', 'ch5/catalog-vs-v1-mesh.yaml', ...NS] }],
+    check: async (ctx) => {
+      const c = countVersions(await repeat(10, url, { headers }));
+      ctx.observe(`v1: ${c.v1}/10, v2: ${c.v2}/10`);
+      ctx.split(c, { v1: 100, v2: 0 });
+      ctx.expect(c.v1 === 10, '10 of 10 v1', `v1 ${c.v1}, v2 ${c.v2}, other ${c.other}`);
+    },
   });
 
   for (const [step, file, pct] of [
     ['13', 'ch5/catalog-vs-v2-10-90-mesh.yaml', 10],
     ['14', 'ch5/catalog-vs-v2-50-50-mesh.yaml', 50],
   ] as const) {
-    s.step(step, `${file.slice(4)}: about ${pct} of 100 calls go to v2`, async (ctx) => {
-      await ctx.lab(['apply', '-f', file, ...NS]);
-      await ctx.lab(['get', 'vs', 'catalog', '-o', 'yaml', ...NS]);
-      const n = 100;
-      const c = countVersions(await repeat(n, url, { headers }));
-      const { lo, hi } = binomialBounds(n, pct / 100);
-      ctx.observe(`v2: ${c.v2}/${n} (expected ${pct}%; accepted ${lo}..${hi}, false-failure chance < 1e-6), v1: ${c.v1}, other: ${c.other}`);
-      ctx.expect(c.other === 0, 'every response v1 or v2', `${c.other} other responses`);
-      ctx.expect(c.v2 >= lo && c.v2 <= hi, `v2 count within ${lo}..${hi}`, String(c.v2));
+    s.step({
+      id: step,
+      title: `${file.slice(4)}: about ${pct} of 100 calls go to v2`,
+      act: [{ lab: ['apply', '-f', file, ...NS] }, { lab: ['get', 'vs', 'catalog', '-o', 'yaml', ...NS] }],
+      check: async (ctx) => {
+        const n = 100;
+        const c = countVersions(await repeat(n, url, { headers }));
+        const { lo, hi } = binomialBounds(n, pct / 100);
+        ctx.observe(`v2: ${c.v2}/${n} (expected ${pct}%; accepted ${lo}..${hi}, false-failure chance < 1e-6), v1: ${c.v1}, other: ${c.other}`);
+        ctx.split(c, { v1: 100 - pct, v2: pct });
+        ctx.expect(c.other === 0, 'every response v1 or v2', `${c.other} other responses`);
+        ctx.expect(c.v2 >= lo && c.v2 <= hi, `v2 count within ${lo}..${hi}`, String(c.v2));
+      },
     });
   }
   canarySteps(s, run, url, headers);
@@ -136,122 +153,162 @@ async function names(ctx: StepContext, kinds: string): Promise<string[]> {
 function canarySteps(s: Scenario, run: LabRun, url: string, headers: Record<string, string>): void {
   const scaled = (ms: number) => ms / run.timeScale;
 
-  s.step('15', 'Reset for Flagger: delete the catalog VirtualService, catalog-v2, the catalog Service and DestinationRule; install the canary controller', async (ctx) => {
-    await ctx.lab(['delete', 'virtualservice', 'catalog', ...NS]);
-    await ctx.lab(['delete', 'deploy', 'catalog-v2', ...NS]);
-    await ctx.lab(['delete', 'service', 'catalog', ...NS]);
-    await ctx.lab(['delete', 'destinationrule', 'catalog', ...NS]);
-    await ctx.lab(['install', 'flagger']);
-    const deploys = await names(ctx, 'deploy');
-    ctx.observe(deploys.join(', '));
-    ctx.expect(deploys.includes('deployment.apps/catalog') && !deploys.includes('deployment.apps/catalog-v2'), 'catalog kept, catalog-v2 gone', deploys.join(', '));
+  s.step({
+    id: '15',
+    title: 'Reset for Flagger: delete the catalog VirtualService, catalog-v2, the catalog Service and DestinationRule; install the canary controller',
+    act: [
+      { lab: ['delete', 'virtualservice', 'catalog', ...NS] },
+      { lab: ['delete', 'deploy', 'catalog-v2', ...NS] },
+      { lab: ['delete', 'service', 'catalog', ...NS] },
+      { lab: ['delete', 'destinationrule', 'catalog', ...NS] },
+      { lab: ['install', 'flagger'] },
+    ],
+    check: async (ctx) => {
+      const deploys = await names(ctx, 'deploy');
+      ctx.observe(deploys.join(', '));
+      ctx.expect(deploys.includes('deployment.apps/catalog') && !deploys.includes('deployment.apps/catalog-v2'), 'catalog kept, catalog-v2 gone', deploys.join(', '));
+    },
   });
 
-  s.step('16', 'Canary catalog-release: the controller generates primary, services, DestinationRules and the VirtualService; status Initialized', async (ctx) => {
-    await ctx.lab(['apply', '-f', 'ch5/flagger/catalog-release.yaml', ...NS]);
-    const { final } = await followCanary(ctx, (v) => v.phase === 'Initialized', scaled(60_000) + 15_000);
-    const objs = await names(ctx, 'deploy,svc,dr,vs');
-    const vs = JSON.parse(await ctx.labOut(['get', 'vs', 'catalog', '-o', 'json', ...NS])) as { spec: { http: Array<{ match?: unknown[]; route: Array<{ destination: { host: string }; weight: number }> }> } };
-    const catalog = JSON.parse(await ctx.labOut(['get', 'deploy', 'catalog', '-o', 'json', ...NS], true)) as { spec: { replicas: number } };
-    ctx.observe(`status ${final.phase}; ${objs.join(', ')}`);
-    ctx.observe(`VirtualService catalog: ${JSON.stringify(vs.spec.http)}`);
-    ctx.expect(final.phase === 'Initialized', 'status Initialized', String(final.phase));
-    for (const want of ['deployment.apps/catalog-primary', 'service/catalog', 'service/catalog-primary', 'service/catalog-canary', 'destinationrule.networking.istio.io/catalog-primary', 'destinationrule.networking.istio.io/catalog-canary', 'virtualservice.networking.istio.io/catalog']) {
-      ctx.expect(objs.includes(want), `${want} generated`, objs.join(', '));
-    }
-    const [matched, rest] = vs.spec.http;
-    ctx.expect(
-      JSON.stringify(matched?.match) === JSON.stringify([{ sourceLabels: { app: 'webapp' } }]) && matched!.route.map((r) => `${r.destination.host}:${r.weight}`).join(',') === 'catalog-primary:100,catalog-canary:0' && rest?.route[0]?.weight === 100,
-      'a sourceLabels app=webapp route with primary 100 / canary 0, then primary 100',
-      JSON.stringify(vs.spec.http),
-    );
-    ctx.expect(catalog.spec.replicas === 0, 'catalog scaled to 0', String(catalog.spec.replicas));
-  });
-
-  s.step('17', 'New revision under steady load: Progressing 10..50, Promoting, Finalising, Succeeded; then every response is v2', async (ctx) => {
-    const load = new SteadyLoad(url, { headers }, 50);
-    try {
-      const watch = new CanaryWatch(ctx);
-      let final: CanaryView;
-      let seen: string[];
-      try {
-        await watch.until((v) => v.phase !== undefined, 20_000);
-        await ctx.lab(['apply', '-f', 'ch5/flagger/catalog-deployment-v2.yaml', ...NS]);
-        // The controller notices the new revision at its next tick; only then can it finish.
-        await watch.until((v) => v.phase === 'Progressing', scaled(2 * 45_000) + 20_000);
-        final = await watch.until((v) => v.phase === 'Succeeded' || v.phase === 'Failed', scaled(12 * 45_000) + 20_000);
-        seen = watch.seen;
-      } finally {
-        watch.stop();
+  s.step({
+    id: '16',
+    title: 'Canary catalog-release: the controller generates primary, services, DestinationRules and the VirtualService; status Initialized',
+    act: [{ lab: ['apply', '-f', 'ch5/flagger/catalog-release.yaml', ...NS] }],
+    check: async (ctx) => {
+      const { final } = await followCanary(ctx, (v) => v.phase === 'Initialized', scaled(60_000) + 15_000);
+      const objs = await names(ctx, 'deploy,svc,dr,vs');
+      const vs = JSON.parse(await ctx.labOut(['get', 'vs', 'catalog', '-o', 'json', ...NS])) as { spec: { http: Array<{ match?: unknown[]; route: Array<{ destination: { host: string }; weight: number }> }> } };
+      const catalog = JSON.parse(await ctx.labOut(['get', 'deploy', 'catalog', '-o', 'json', ...NS], true)) as { spec: { replicas: number } };
+      ctx.observe(`status ${final.phase}; ${objs.join(', ')}`);
+      ctx.observe(`VirtualService catalog: ${JSON.stringify(vs.spec.http)}`);
+      ctx.expect(final.phase === 'Initialized', 'status Initialized', String(final.phase));
+      for (const want of ['deployment.apps/catalog-primary', 'service/catalog', 'service/catalog-primary', 'service/catalog-canary', 'destinationrule.networking.istio.io/catalog-primary', 'destinationrule.networking.istio.io/catalog-canary', 'virtualservice.networking.istio.io/catalog']) {
+        ctx.expect(objs.includes(want), `${want} generated`, objs.join(', '));
       }
-      ctx.observe(`transitions: ${seen.join(' -> ')}`);
-      const events = (await ctx.labOut(['logs', 'deploy/flagger', '-n', 'istio-system'])).split('\n').map((l) => (l ? (JSON.parse(l) as { msg: string }).msg : ''));
-      const wanted = ['New revision detected! Scaling up catalog.istioinaction', 'Starting canary analysis for catalog.istioinaction', 'Advance catalog-release.istioinaction canary weight 10', 'Advance catalog-release.istioinaction canary weight 50', 'Copying catalog.istioinaction template spec to catalog-primary.istioinaction', 'Routing all traffic to primary', 'Promotion completed! Scaling down catalog.istioinaction'];
-      for (const w of wanted) ctx.expect(events.includes(w), `flagger log: "${w}"`, events.filter(Boolean).slice(-8).join(' | '));
-      ctx.expect(final.phase === 'Succeeded', 'status Succeeded', `${final.phase} (${seen.join(' -> ')})`);
-      for (const w of ['Progressing 10', 'Progressing 20', 'Progressing 30', 'Progressing 40', 'Progressing 50', 'Promoting 50', 'Finalising 0', 'Succeeded 0']) {
-        ctx.expect(seen.includes(w), `a "${w}" transition`, seen.join(' -> '));
-      }
-    } finally {
-      await load.stop();
-    }
-    const failed = load.results.filter((r) => r.status !== 200).length;
-    ctx.observe(`${load.results.length} requests during the rollout, ${failed} failed`);
-    const c = countVersions(await repeat(10, url, { headers }));
-    ctx.observe(`after promotion: v2 ${c.v2}/10`);
-    ctx.expect(failed === 0, 'no failed request during the rollout', String(failed));
-    ctx.expect(c.v2 === 10, 'every response v2', `v1 ${c.v1}, v2 ${c.v2}, other ${c.other}`);
+      const [matched, rest] = vs.spec.http;
+      ctx.expect(
+        JSON.stringify(matched?.match) === JSON.stringify([{ sourceLabels: { app: 'webapp' } }]) && matched!.route.map((r) => `${r.destination.host}:${r.weight}`).join(',') === 'catalog-primary:100,catalog-canary:0' && rest?.route[0]?.weight === 100,
+        'a sourceLabels app=webapp route with primary 100 / canary 0, then primary 100',
+        JSON.stringify(vs.spec.http),
+      );
+      ctx.expect(catalog.spec.replicas === 0, 'catalog scaled to 0', String(catalog.spec.replicas));
+    },
   });
 
-  s.step('18', 'A failing revision (the catalog\'s /blowup answers 500 for 75% of requests): checks fail up to the threshold, rollback, status Failed', async (ctx) => {
-    const load = new SteadyLoad(url, { headers }, 50);
-    let final: CanaryView;
-    let seen: string[];
-    const watch = new CanaryWatch(ctx);
-    try {
-      await watch.until((v) => v.phase !== undefined, 20_000);
-      await ctx.lab(['apply', '-f', 'ch5/flagger/catalog-deployment-v1.yaml', ...NS]);
-      // Until the controller's next tick the status still says Succeeded (step 17's); wait for it to
-      // pick up the new revision first.
-      const started = await watch.until((v) => v.phase === 'Progressing', scaled(2 * 45_000) + 20_000);
-      ctx.expect(started.phase === 'Progressing', 'the new revision detected (Progressing)', String(started.phase));
-      // The new revision's pod, then the book's failure injection sent to it.
-      let ip = '';
-      const deadline = Date.now() + 20_000;
-      while (!ip && Date.now() < deadline) {
-        const pods = JSON.parse(await ctx.labOut(['get', 'po', '-l', 'app=catalog', '-o', 'json', ...NS], true)) as { items: Array<{ status: { podIP?: string; ready?: boolean } }> };
-        ip = pods.items.find((p) => p.status.ready)?.status.podIP ?? '';
-        if (!ip) await new Promise((r) => setTimeout(r, 50));
-      }
-      ctx.expect(ip !== '', 'a ready canary pod', 'none');
-      const inject = await http(`http://${ip}:3000/blowup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"500","percentage":75}' });
-      ctx.expect(inject.status === 200, 'blowup accepted', `${inject.status} ${inject.body}`);
-      await watch.until((v) => v.phase === 'Failed' || v.phase === 'Succeeded', scaled(15 * 45_000) + 20_000);
-      seen = watch.seen;
-      // The whole status (failed checks and all), as -o json shows it.
-      final = await canaryStatus(ctx);
-    } finally {
-      watch.stop();
-      await load.stop();
-    }
-    const events = (await ctx.labOut(['logs', 'deploy/flagger', '-n', 'istio-system', '--tail', '12'])).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg);
-    const catalog = JSON.parse(await ctx.labOut(['get', 'deploy', 'catalog', '-o', 'json', ...NS], true)) as { spec: { replicas: number } };
-    ctx.observe(`transitions: ${seen.join(' -> ')}; failed checks ${final.failedChecks}`);
-    ctx.observe(`flagger: ${events.filter((e) => e.startsWith('Halt') || e.startsWith('Rolling') || e.startsWith('Canary failed')).slice(-3).join(' | ')}`);
-    ctx.expect(final.phase === 'Failed' && final.canaryWeight === 0, 'status Failed with weight 0', `${final.phase} ${final.canaryWeight}`);
-    ctx.expect((final.failedChecks ?? 0) >= 5, 'failed checks reached the threshold (5)', String(final.failedChecks));
-    ctx.expect(events.some((e) => e.startsWith('Rolling back catalog.istioinaction failed checks threshold reached')), 'a "Rolling back" event', events.join(' | '));
-    ctx.expect(catalog.spec.replicas === 0, 'the canary scaled to 0', String(catalog.spec.replicas));
-    const c = countVersions(await repeat(10, url, { headers }));
-    ctx.observe(`after rollback: v2 (the primary, the old version) ${c.v2}/10`);
-    ctx.expect(c.v2 === 10, 'every response from the primary (v2)', `v1 ${c.v1}, v2 ${c.v2}, other ${c.other}`);
+  // Steps 17 and 18 act under steady load while following the canary; their checks read what the
+  // act recorded, so they are watched rather than done by hand.
+  let load: SteadyLoad | undefined;
+  let final: CanaryView = {};
+  let seen: string[] = [];
+  s.step({
+    id: '17',
+    title: 'New revision under steady load: Progressing 10..50, Promoting, Finalising, Succeeded; then every response is v2',
+    act: [
+      {
+        show: 'lab apply -f ch5/flagger/catalog-deployment-v2.yaml   # under steady load, following the canary',
+        run: async (ctx) => {
+          load = new SteadyLoad(url, { headers }, 50);
+          try {
+            const watch = new CanaryWatch(ctx);
+            try {
+              await watch.until((v) => v.phase !== undefined, 20_000);
+              await ctx.lab(['apply', '-f', 'ch5/flagger/catalog-deployment-v2.yaml', ...NS]);
+              // The controller notices the new revision at its next tick; only then can it finish.
+              await watch.until((v) => v.phase === 'Progressing', scaled(2 * 45_000) + 20_000);
+              final = await watch.until((v) => v.phase === 'Succeeded' || v.phase === 'Failed', scaled(12 * 45_000) + 20_000);
+              seen = watch.seen;
+            } finally {
+              watch.stop();
+            }
+            ctx.observe(`transitions: ${seen.join(' -> ')}`);
+            const events = (await ctx.labOut(['logs', 'deploy/flagger', '-n', 'istio-system'])).split('\n').map((l) => (l ? (JSON.parse(l) as { msg: string }).msg : ''));
+            const wanted = ['New revision detected! Scaling up catalog.istioinaction', 'Starting canary analysis for catalog.istioinaction', 'Advance catalog-release.istioinaction canary weight 10', 'Advance catalog-release.istioinaction canary weight 50', 'Copying catalog.istioinaction template spec to catalog-primary.istioinaction', 'Routing all traffic to primary', 'Promotion completed! Scaling down catalog.istioinaction'];
+            for (const w of wanted) ctx.expect(events.includes(w), `flagger log: "${w}"`, events.filter(Boolean).slice(-8).join(' | '));
+            ctx.expect(final.phase === 'Succeeded', 'status Succeeded', `${final.phase} (${seen.join(' -> ')})`);
+            for (const w of ['Progressing 10', 'Progressing 20', 'Progressing 30', 'Progressing 40', 'Progressing 50', 'Promoting 50', 'Finalising 0', 'Succeeded 0']) {
+              ctx.expect(seen.includes(w), `a "${w}" transition`, seen.join(' -> '));
+            }
+          } finally {
+            await load.stop();
+          }
+        },
+      },
+    ],
+    check: async (ctx) => {
+      const results = load?.results ?? [];
+      const failed = results.filter((r) => r.status !== 200).length;
+      ctx.observe(`${results.length} requests during the rollout, ${failed} failed`);
+      const c = countVersions(await repeat(10, url, { headers }));
+      ctx.observe(`after promotion: v2 ${c.v2}/10`);
+      ctx.split(c, { v1: 0, v2: 100 });
+      ctx.expect(failed === 0, 'no failed request during the rollout', String(failed));
+      ctx.expect(c.v2 === 10, 'every response v2', `v1 ${c.v1}, v2 ${c.v2}, other ${c.other}`);
+    },
   });
 
-  s.step('19', 'Deleting the Canary removes what the controller generated', async (ctx) => {
-    await ctx.lab(['delete', 'canary', 'catalog-release', ...NS]);
-    const objs = await names(ctx, 'deploy,svc,dr,vs');
-    ctx.observe(objs.join(', '));
-    const generated = objs.filter((o) => /catalog-primary|catalog-canary|service\/catalog$|virtualservice.networking.istio.io\/catalog$/.test(o));
-    ctx.expect(generated.length === 0, 'no generated objects left', generated.join(', '));
+  s.step({
+    id: '18',
+    title: 'A failing revision (the catalog\'s /blowup answers 500 for 75% of requests): checks fail up to the threshold, rollback, status Failed',
+    act: [
+      {
+        show: 'lab apply -f ch5/flagger/catalog-deployment-v1.yaml   # under steady load; then the canary pod answers 500 to 75%',
+        run: async (ctx) => {
+          const load = new SteadyLoad(url, { headers }, 50);
+          const watch = new CanaryWatch(ctx);
+          try {
+            await watch.until((v) => v.phase !== undefined, 20_000);
+            await ctx.lab(['apply', '-f', 'ch5/flagger/catalog-deployment-v1.yaml', ...NS]);
+            // Until the controller's next tick the status still says Succeeded (step 17's); wait for it to
+            // pick up the new revision first.
+            const started = await watch.until((v) => v.phase === 'Progressing', scaled(2 * 45_000) + 20_000);
+            ctx.expect(started.phase === 'Progressing', 'the new revision detected (Progressing)', String(started.phase));
+            // The new revision's pod, then the book's failure injection sent to it.
+            let ip = '';
+            const deadline = Date.now() + 20_000;
+            while (!ip && Date.now() < deadline) {
+              const pods = JSON.parse(await ctx.labOut(['get', 'po', '-l', 'app=catalog', '-o', 'json', ...NS], true)) as { items: Array<{ status: { podIP?: string; ready?: boolean } }> };
+              ip = pods.items.find((p) => p.status.ready)?.status.podIP ?? '';
+              if (!ip) await new Promise((r) => setTimeout(r, 50));
+            }
+            ctx.expect(ip !== '', 'a ready canary pod', 'none');
+            const inject = await http(`http://${ip}:3000/blowup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"500","percentage":75}' });
+            ctx.expect(inject.status === 200, 'blowup accepted', `${inject.status} ${inject.body}`);
+            await watch.until((v) => v.phase === 'Failed' || v.phase === 'Succeeded', scaled(15 * 45_000) + 20_000);
+            seen = watch.seen;
+            // The whole status (failed checks and all), as -o json shows it.
+            final = await canaryStatus(ctx);
+          } finally {
+            watch.stop();
+            await load.stop();
+          }
+        },
+      },
+    ],
+    check: async (ctx) => {
+      const events = (await ctx.labOut(['logs', 'deploy/flagger', '-n', 'istio-system', '--tail', '12'])).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg);
+      const catalog = JSON.parse(await ctx.labOut(['get', 'deploy', 'catalog', '-o', 'json', ...NS], true)) as { spec: { replicas: number } };
+      ctx.observe(`transitions: ${seen.join(' -> ')}; failed checks ${final.failedChecks}`);
+      ctx.observe(`flagger: ${events.filter((e) => e.startsWith('Halt') || e.startsWith('Rolling') || e.startsWith('Canary failed')).slice(-3).join(' | ')}`);
+      ctx.expect(final.phase === 'Failed' && final.canaryWeight === 0, 'status Failed with weight 0', `${final.phase} ${final.canaryWeight}`);
+      ctx.expect((final.failedChecks ?? 0) >= 5, 'failed checks reached the threshold (5)', String(final.failedChecks));
+      ctx.expect(events.some((e) => e.startsWith('Rolling back catalog.istioinaction failed checks threshold reached')), 'a "Rolling back" event', events.join(' | '));
+      ctx.expect(catalog.spec.replicas === 0, 'the canary scaled to 0', String(catalog.spec.replicas));
+      const c = countVersions(await repeat(10, url, { headers }));
+      ctx.observe(`after rollback: v2 (the primary, the old version) ${c.v2}/10`);
+      ctx.split(c, { v1: 0, v2: 100 });
+      ctx.expect(c.v2 === 10, 'every response from the primary (v2)', `v1 ${c.v1}, v2 ${c.v2}, other ${c.other}`);
+    },
+  });
+
+  s.step({
+    id: '19',
+    title: 'Deleting the Canary removes what the controller generated',
+    act: [{ lab: ['delete', 'canary', 'catalog-release', ...NS] }],
+    check: async (ctx) => {
+      const objs = await names(ctx, 'deploy,svc,dr,vs');
+      ctx.observe(objs.join(', '));
+      const generated = objs.filter((o) => /catalog-primary|catalog-canary|service\/catalog$|virtualservice.networking.istio.io\/catalog$/.test(o));
+      ctx.expect(generated.length === 0, 'no generated objects left', generated.join(', '));
+    },
   });
 }
