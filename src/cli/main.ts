@@ -17,6 +17,7 @@ const COMMANDS: Record<string, { load: () => Promise<Run>; summary: string }> = 
   curl: { load: async () => (await import('./commands/curl.js')).curl, summary: 'an HTTP request from inside the mesh' },
   exec: { load: async () => (await import('./commands/exec.js')).exec, summary: 'run a command in a pod (kubectl exec)' },
   install: { load: async () => (await import('./commands/install.js')).install, summary: 'change mesh config (istioctl install --set)' },
+  tutorial: { load: async () => (await import('./commands/tutorial.js')).tutorial, summary: 'the chapter as a guided course (5.2-5.5, English/Korean)' },
   dashboard: { load: async () => (await import('./commands/dashboard.js')).dashboard, summary: 'a live view of the mesh in the browser (graph, logs, rules, egress, canary)' },
   validate: { load: async () => (await import('./commands/validate.js')).validate, summary: 'validate manifests, no lab needed (istioctl validate -f)' },
   analyze: { load: async () => (await import('./commands/analyze.js')).analyzeCommand, summary: 'Istio analyzer messages for manifests or the lab (istioctl analyze)' },
