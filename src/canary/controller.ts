@@ -1,18 +1,19 @@
 /**
  * The canary controller (Flagger's, built into the control plane): one loop per Canary, ticking
- * every `analysis.interval` (divided by the lab's time scale), observing the store, scraping the
- * canary's sidecars, and carrying out what the state machine decides. Events go to Flagger-style
- * JSON log lines (`lab logs deploy/flagger -n istio-system`) and to the Canary's status.
+ * every `analysis.interval` (divided by the lab's time scale), observing the store, running the
+ * metric checks through the lab's metrics provider (embedded or Prometheus), and carrying out what
+ * the state machine decides. Events go to Flagger-style JSON log lines (`lab logs deploy/flagger -n
+ * istio-system`) and to the Canary's status, which names the provider that judged.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KubeObject } from '../model/objects.js';
-import type { DeploymentSpec, PodStatus } from '../model/specs.js';
-import { parsePrometheusText, type PromSample } from '../metrics/prometheus-text.js';
+import type { DeploymentSpec } from '../model/specs.js';
+import type { MetricsProvider } from '../metrics/provider.js';
 import type { ObjectStore } from '../store/store.js';
 import { templateHash, type DeploymentController } from '../controlplane/deployments.js';
 import type { PushController } from '../controlplane/push.js';
-import { evaluate, windowStart, type Scrape } from './checks.js';
+import { runCheck } from './checks.js';
 import { primaryDeployment, primaryName, routingObjects, virtualService } from './generate.js';
 import { initialState, tick, type Action, type CanaryState, type CheckResult } from './machine.js';
 import { readCanary, type CanarySpec } from './spec.js';
@@ -23,6 +24,8 @@ export interface CanaryControllerOptions {
   push: PushController;
   /** Durations are divided by this (45 makes a 45s interval 1s). */
   timeScale: number;
+  /** Where the checks' metrics come from now (`lab install prometheus` switches it while running). */
+  metrics: () => MetricsProvider;
   logFile: string;
   log: (msg: string) => void;
 }
@@ -31,7 +34,6 @@ interface Loop {
   key: string;
   timer?: NodeJS.Timeout;
   running?: Promise<void>;
-  history: Scrape[];
   stopped: boolean;
 }
 
@@ -63,7 +65,7 @@ export class CanaryController {
   private ensure(obj: KubeObject): void {
     const key = this.key(obj);
     if (this.loops.has(key)) return;
-    const loop: Loop = { key, history: [], stopped: false };
+    const loop: Loop = { key, stopped: false };
     this.loops.set(key, loop);
     this.emit(readCanary(obj), `Synced ${obj.metadata.namespace}/${obj.metadata.name}`);
     this.schedule(loop, 0);
@@ -115,20 +117,30 @@ export class CanaryController {
     }
     const prev = (obj.status as unknown as CanaryState | undefined)?.phase ? (obj.status as unknown as CanaryState) : initialState();
     const now = Date.now();
-    const scrape = await this.scrape(spec);
-    loop.history.push({ at: now, samples: scrape });
-    const longest = Math.max(spec.intervalMs, ...spec.metrics.map((m) => m.intervalMs)) / this.o.timeScale;
-    loop.history = loop.history.filter((s) => s.at >= now - 2 * longest);
-
-    const runChecks = (): CheckResult[] =>
-      spec.metrics.map((m) => evaluate(spec, m, windowStart(loop.history, now, m.intervalMs / this.o.timeScale)?.samples ?? [], scrape));
-    const result = tick(spec, prev, { now, targetRevision: templateHash(target.spec as unknown as DeploymentSpec), primaryReady: this.primaryReady(spec, target), canaryReady: this.canaryReady(target) }, runChecks);
-    for (const e of result.events) this.emit(spec, e);
+    const provider = this.o.metrics();
+    const obs = { now, targetRevision: templateHash(target.spec as unknown as DeploymentSpec), primaryReady: this.primaryReady(spec, target), canaryReady: this.canaryReady(target) };
+    // Scraping matters from the moment a rollout starts: the first check's window must have history.
+    const analysing = prev.phase === 'Progressing' || ((prev.phase === 'Initialized' || prev.phase === 'Succeeded' || prev.phase === 'Failed') && obs.targetRevision !== prev.lastAppliedSpec);
+    if (analysing) provider.keepWarm();
+    // The state machine is pure and synchronous: the checks it may ask for run first (only when it will).
+    let checks: CheckResult[] | undefined;
+    if (prev.phase === 'Progressing' && prev.canaryWeight > 0 && obs.canaryReady && obs.targetRevision === prev.lastAppliedSpec && prev.failedChecks < spec.threshold) {
+      const templates = (ns: string, name: string) => this.o.store.get('MetricTemplate', ns, name);
+      checks = await Promise.all(spec.metrics.map((m) => runCheck(spec, m, provider, templates, this.o.timeScale)));
+    }
+    const runChecks = (): CheckResult[] => {
+      if (!checks) throw new Error('canary state machine asked for checks the controller did not expect to need');
+      return checks;
+    };
+    const result = tick(spec, prev, obs, runChecks);
+    for (const e of result.events) this.emit(spec, e, checks?.some((c) => c.message === e) ? provider.name : undefined);
     for (const a of result.actions) await this.act(spec, a);
     if (this.objectFor(loop.key)) {
       this.o.store.updateStatus('Canary', spec.namespace, spec.name, {
         ...result.state,
         lastTransitionTime: result.state.lastTransitionTime ?? new Date(now).toISOString(),
+        // Which provider's data the last checks were judged on (Flagger: the metrics server).
+        metricsProvider: checks ? provider.name : ((obj.status as { metricsProvider?: string } | undefined)?.metricsProvider ?? provider.name),
       } as unknown as Record<string, unknown>);
     }
   }
@@ -191,30 +203,9 @@ export class CanaryController {
     }
   }
 
-  /** The canary workload's own sidecars: Flagger's queries select destination_workload = target. */
-  private async scrape(spec: CanarySpec): Promise<PromSample[]> {
-    const pods = this.o.store
-      .list('Pod', spec.namespace)
-      .filter((p) => p.metadata.ownerReferences?.some((r) => r.kind === 'Deployment' && r.name === spec.target));
-    const out: PromSample[] = [];
-    await Promise.all(
-      pods.map(async (p) => {
-        const url = (p.status as unknown as PodStatus | undefined)?.adminUrl;
-        if (!url) return;
-        try {
-          const res = await fetch(`${url}/stats/prometheus`, { signal: AbortSignal.timeout(2000) });
-          // Like Prometheus' target labels: keep pods' series apart.
-          for (const s of parsePrometheusText(await res.text())) out.push({ ...s, labels: { ...s.labels, pod: p.metadata.name } });
-        } catch {
-          // a pod going away mid-scrape has no data
-        }
-      }),
-    );
-    return out;
-  }
-
-  private emit(spec: CanarySpec, msg: string): void {
-    const line = JSON.stringify({ level: 'info', ts: new Date().toISOString(), caller: 'controller/events.go:33', msg, canary: `${spec.name}.${spec.namespace}` });
+  /** `metricsProvider`: on a check's event, the provider whose data it was judged on. */
+  private emit(spec: CanarySpec, msg: string, metricsProvider?: string): void {
+    const line = JSON.stringify({ level: 'info', ts: new Date().toISOString(), caller: 'controller/events.go:33', msg, canary: `${spec.name}.${spec.namespace}`, ...(metricsProvider ? { metricsProvider } : {}) });
     try {
       mkdirSync(dirname(this.o.logFile), { recursive: true });
       appendFileSync(this.o.logFile, line + '\n');

@@ -9,7 +9,13 @@ export interface MetricCheck {
   name: string;
   min?: number;
   max?: number;
+  /** As written (Flagger's `{{ interval }}`), and in ms. */
+  interval: string;
   intervalMs: number;
+  templateRef?: { name: string; namespace?: string };
+  templateVariables?: Record<string, string>;
+  /** The deprecated inline PromQL (`metrics[].query`). */
+  query?: string;
 }
 
 export interface CanarySpec {
@@ -44,7 +50,14 @@ interface RawCanary {
     stepWeight?: number;
     stepWeights?: number[];
     match?: Array<Record<string, unknown>>;
-    metrics?: Array<{ name: string; interval?: string; thresholdRange?: { min?: number; max?: number } }>;
+    metrics?: Array<{
+      name: string;
+      interval?: string;
+      thresholdRange?: { min?: number; max?: number };
+      templateRef?: { name: string; namespace?: string };
+      templateVariables?: Record<string, string>;
+      query?: string;
+    }>;
   };
 }
 
@@ -82,7 +95,11 @@ export function readCanary(obj: KubeObject): CanarySpec {
       name: m.name,
       min: m.thresholdRange?.min,
       max: m.thresholdRange?.max,
+      interval: m.interval ?? '1m',
       intervalMs: parseDuration(m.interval ?? '1m') ?? 60_000,
+      ...(m.templateRef ? { templateRef: m.templateRef } : {}),
+      ...(m.templateVariables ? { templateVariables: m.templateVariables } : {}),
+      ...(m.query !== undefined ? { query: m.query } : {}),
     })),
     progressDeadlineMs: (raw.progressDeadlineSeconds ?? 600) * 1000,
   };

@@ -22,6 +22,9 @@ import { PodManager } from './pods.js';
 import { PushController } from './push.js';
 import { AddressingStore, ServiceAddressAllocator } from './service-addresses.js';
 import { buildDnsTable, type DnsTable } from '../dns/resolver.js';
+import { LabMetrics } from './metrics.js';
+import { checkMetricQueries } from '../canary/metric-admission.js';
+import type { ProviderName } from '../metrics/provider.js';
 
 export interface ControlPlaneOptions {
   runtime: Runtime;
@@ -40,6 +43,10 @@ export interface ControlPlaneOptions {
   serviceCidr?: string;
   /** Every API route but `/healthz` needs `Authorization: Bearer <token>` (the lab's `$LAB_HOME/token`). */
   token: string;
+  /** The lab's state folder (Prometheus keeps its configuration and data there). */
+  home: string;
+  /** Where the canary's metrics come from at start (`lab up --prometheus`); default embedded. */
+  metrics?: ProviderName;
 }
 
 export const INGRESS_GATEWAY: KubeObject = {
@@ -70,6 +77,7 @@ export class ControlPlane {
   readonly pods: PodManager;
   readonly deployments: DeploymentController;
   readonly canaries: CanaryController;
+  readonly metrics: LabMetrics;
   private readonly persistence: StorePersistence;
   private mesh: MeshConfig;
   private server: Server | undefined;
@@ -93,11 +101,13 @@ export class ControlPlane {
       publish: (labels) => (this.containerNetwork && labels['istio'] === 'ingressgateway' ? [{ hostPort: o.ingressPort, containerPort: GATEWAY_HTTP_PORT }] : undefined),
     });
     this.deployments = new DeploymentController(this.store, this.pods, o.log);
+    this.metrics = new LabMetrics({ store: this.store, home: o.home, timeScale: o.timeScale, runtime: o.addresses.mode === 'network' ? 'docker' : 'local', log: o.log });
     this.canaries = new CanaryController({
       store: this.store,
       deployments: this.deployments,
       push: this.push,
       timeScale: o.timeScale,
+      metrics: () => this.metrics.current(),
       logFile: flaggerLogFile(o.logDir),
       log: o.log,
     });
@@ -160,6 +170,7 @@ export class ControlPlane {
     for (const d of all) void this.deployments.enqueue(d.namespace, d.name);
     const errors = await this.deployments.rolledOut(all);
     if (errors.length) this.o.log(`some workloads did not start: ${errors.join('; ')}`);
+    await this.metrics.start(this.o.metrics ?? 'embedded');
     this.canaries.start();
   }
 
@@ -204,11 +215,13 @@ export class ControlPlane {
    */
   detach(): void {
     this.canaries.stop();
+    void this.metrics.stop(false);
     this.persistence.flush();
   }
 
   async stop(): Promise<void> {
     this.canaries.stop();
+    await this.metrics.stop(true).catch((e: Error) => this.o.log(`metrics stop: ${e.message}`));
     // No Deployment may start replacements for the pods being stopped.
     this.stopDeployments?.();
     await this.deployments.idle();
@@ -245,6 +258,8 @@ export class ControlPlane {
         return sendJson(res, 200, { mesh });
       }
       if (p === '/meshconfig') return sendJson(res, 200, { mesh: this.mesh });
+      if (p === '/metrics/prometheus' && req.method === 'POST') return sendJson(res, 200, await this.metrics.usePrometheus());
+      if (p === '/metrics') return sendJson(res, 200, this.metrics.status());
       if (p === '/proxies') {
         return sendJson(res, 200, {
           proxies: this.push.list().map((x) => ({ key: x.key, role: x.node.role, adminUrl: x.adminUrl, version: x.version, lastError: x.lastError })),
@@ -279,6 +294,8 @@ export class ControlPlane {
     const ns = body.namespace ?? 'istioinaction';
     const addresses = this.store instanceof AddressingStore ? this.store.serviceAddresses : undefined;
     const { objects, warnings } = admit(body.documents ?? [], ns, this.store.all(), addresses);
+    // PromQL the current provider cannot run is refused now, not found out during an analysis.
+    checkMetricQueries(objects, body.documents ?? [], this.store, this.metrics.current(), this.o.timeScale);
     const results = objects.map((o) => {
       const r = this.store.apply(o);
       return { kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name, outcome: r.outcome };

@@ -43,6 +43,8 @@ interface Options {
   realExternal?: boolean;
   set?: string[];
   timeScale?: number;
+  /** `lab up --prometheus` / LAB_METRICS=prometheus. */
+  metrics?: 'embedded' | 'prometheus';
 }
 
 const API_PORT = 15010;
@@ -134,6 +136,8 @@ async function main(): Promise<void> {
     timeScale: opts.timeScale ?? 1,
     log,
     token,
+    home,
+    metrics: opts.metrics,
   });
 
   let stopping = false;

@@ -6,6 +6,7 @@ import { agentInfoFile, readAgentInfo } from '../../runtime/local/agent-protocol
 import { dockerClient, pingDocker } from '../../runtime/docker/engine.js';
 import { dockerName, labId } from '../../runtime/docker/labels.js';
 import { containerRunning, removeLab } from '../../runtime/docker/lab-containers.js';
+import { stopLocalPrometheus } from '../../runtime/local/prometheus-process.js';
 
 export const DOWN_USAGE = `Usage: lab down
 
@@ -35,6 +36,8 @@ export async function down(argv: string[]): Promise<number> {
       // A local lab whose control plane died without lab.json may still have its agent and pods.
       const agentLeft = readAgentInfo(home) !== undefined;
       await stopAgent(home);
+      // So does a Prometheus it started (it outlives a control plane as the pods do).
+      await stopLocalPrometheus(home);
       if (agentLeft) {
         console.log('lab is down');
         return 0;
@@ -66,6 +69,7 @@ export async function down(argv: string[]): Promise<number> {
   // The control plane and the node agent each lead a process group; whatever is left goes too.
   tryKill(-info.pid, 'SIGKILL');
   await stopAgent(home);
+  await stopLocalPrometheus(home);
   removeLabInfo(home);
   console.log('lab is down');
   return 0;

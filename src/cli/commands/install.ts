@@ -5,9 +5,12 @@ import { connect } from '../client.js';
 
 export const INSTALL_USAGE = `Usage: lab install --set meshConfig.outboundTrafficPolicy.mode=ALLOW_ANY|REGISTRY_ONLY [--set ...]
        lab install flagger
+       lab install prometheus
 
 The lab's \`istioctl install --set ...\`: changes the mesh config of the running lab; every sidecar
-gets it without restarting workloads. (\`--set profile=demo\` is accepted and ignored.)`;
+gets it without restarting workloads. (\`--set profile=demo\` is accepted and ignored.)
+\`lab install prometheus\` starts a real Prometheus server (Debian's prometheus package) scraping
+every proxy, and makes it the canary's metrics provider (the book's samples/addons/prometheus.yaml).`;
 
 export async function install(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { set: { type: 'string', multiple: true }, skip: { type: 'boolean', short: 'y' } }, INSTALL_USAGE);
@@ -18,9 +21,16 @@ export async function install(argv: string[]): Promise<number> {
   if (positionals[0] === 'flagger') {
     // The book's `helm install flagger ...`: the lab's canary controller is built into the control
     // plane and always on; its log is `lab logs deploy/flagger -n istio-system`.
-    connect();
-    console.log('flagger: the canary controller is built into the lab and running (meshProvider istio, metrics from the sidecars)');
+    const metrics = await connect().call<{ provider: string; url?: string }>('GET', '/metrics');
+    const from = metrics.provider === 'prometheus' ? `metrics from Prometheus at ${metrics.url}` : 'metrics from the embedded provider, which scrapes the sidecars';
+    console.log(`flagger: the canary controller is built into the lab and running (meshProvider istio, ${from})`);
     console.log('logs: lab logs deploy/flagger -n istio-system');
+    return 0;
+  }
+  if (positionals[0] === 'prometheus') {
+    const m = await connect().call<{ provider: string; url?: string; scrapeIntervalMs: number }>('POST', '/metrics/prometheus', {}, 60_000);
+    console.log(`✔ prometheus is running at ${m.url} (scraping every proxy every ${m.scrapeIntervalMs} ms); the canary's metrics come from it`);
+    console.log(`  e.g. curl -s '${m.url}/api/v1/query?query=istio_requests_total'`);
     return 0;
   }
   const settings = (values.set as string[] | undefined) ?? [];

@@ -19,6 +19,7 @@ import { apiAuthHeaders, labAlive } from '../client.js';
 
 export const UP_USAGE = `Usage: lab up [--runtime auto|local|docker] [--ingress-port 8080] [--seed N] [--time-scale N]
               [--real-external] [--set meshConfig.outboundTrafficPolicy.mode=ALLOW_ANY|REGISTRY_ONLY]
+              [--prometheus]
 
 Starts the lab in the background (control plane, ingress gateway, the external stand-in) and
 returns when it is ready. State lives in $LAB_HOME (default ./.lab).
@@ -29,7 +30,18 @@ returns when it is ready. State lives in $LAB_HOME (default ./.lab).
   --seed           make weighted routing and mirror sampling reproducible
   --time-scale     run canary analysis N times faster (45: a 45s interval takes 1s); default 1
   --real-external  send forum's calls to the real jsonplaceholder.typicode.com (needs internet)
-  --set            mesh settings, like istioctl install --set`;
+  --set            mesh settings, like istioctl install --set
+  --prometheus     run a real Prometheus (Debian's prometheus package) as the canary's metrics
+                   provider (or $LAB_METRICS=prometheus); default: the embedded provider`;
+
+/** `--prometheus`, else $LAB_METRICS (embedded | prometheus). */
+function metricsChoice(flag: boolean | undefined): 'embedded' | 'prometheus' {
+  if (flag) return 'prometheus';
+  const env = process.env.LAB_METRICS;
+  if (env === undefined || env === '' || env === 'embedded') return 'embedded';
+  if (env === 'prometheus') return 'prometheus';
+  throw new LabError('LAB_ERR_USAGE', `LAB_METRICS must be embedded or prometheus, got "${env}"`);
+}
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -52,6 +64,7 @@ export async function up(argv: string[]): Promise<number> {
       'real-external': { type: 'boolean' },
       'time-scale': { type: 'string' },
       set: { type: 'string', multiple: true },
+      prometheus: { type: 'boolean' },
     },
     UP_USAGE,
   );
@@ -80,7 +93,8 @@ export async function up(argv: string[]): Promise<number> {
   mkdirSync(home, { recursive: true });
   // The API's token (mode 0600); the control plane, local or in its container, reads it from here.
   ensureToken(home);
-  const cpOptions = { ingressPort, seed, realExternal: values['real-external'] ?? false, set: values.set ?? [], timeScale };
+  const metrics = metricsChoice(values.prometheus as boolean | undefined);
+  const cpOptions = { ingressPort, seed, realExternal: values['real-external'] ?? false, set: values.set ?? [], timeScale, metrics };
   if (runtime.name === 'docker') return upDocker(home, cpOptions);
   const agent = await ensureAgent(home);
   if (agent.pods > 0) console.log(`node agent (pid ${agent.pid}) still runs ${agent.pods} pod(s): the control plane will adopt them`);

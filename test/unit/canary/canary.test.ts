@@ -46,8 +46,8 @@ describe('Canary spec', () => {
   it('reads the book’s Canary with Flagger defaults', () => {
     expect(spec).toMatchObject({ target: 'catalog', apex: 'catalog', port: 80, targetPort: 3000, intervalMs: 45_000, threshold: 5, maxWeight: 50, steps: [10, 20, 30, 40, 50], progressDeadlineMs: 60_000 });
     expect(spec.metrics).toEqual([
-      { name: 'request-success-rate', min: 99, max: undefined, intervalMs: 60_000 },
-      { name: 'request-duration', min: undefined, max: 500, intervalMs: 30_000 },
+      { name: 'request-success-rate', min: 99, max: undefined, interval: '1m', intervalMs: 60_000 },
+      { name: 'request-duration', min: undefined, max: 500, interval: '30s', intervalMs: 30_000 },
     ]);
   });
 
