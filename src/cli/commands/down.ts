@@ -6,6 +6,7 @@ import { agentInfoFile, readAgentInfo } from '../../runtime/local/agent-protocol
 import { dockerClient, pingDocker } from '../../runtime/docker/engine.js';
 import { dockerName, labId } from '../../runtime/docker/labels.js';
 import { containerRunning, removeLab } from '../../runtime/docker/lab-containers.js';
+import { stopDashboard } from '../../dashboard/process-record.js';
 import { stopLocalPrometheus } from '../../runtime/local/prometheus-process.js';
 
 export const DOWN_USAGE = `Usage: lab down
@@ -29,6 +30,8 @@ export async function down(argv: string[]): Promise<number> {
     return 0;
   }
   const home = labHome();
+  // The dashboard goes first: it would only report the lab going away piece by piece.
+  await stopDashboard(home);
   const info = readLabInfo(home);
   if (info?.runtime === 'docker' || !info) {
     const cleaned = await downDocker(home, info);

@@ -29,6 +29,8 @@ returns when it is ready. State lives in $LAB_HOME (default ./.lab).
   --ingress-port   host port for the gateway's port 80 (the book's http://localhost)
   --seed           make weighted routing and mirror sampling reproducible
   --time-scale     run canary analysis N times faster (45: a 45s interval takes 1s); default 1
+  --dashboard      also serve the dashboard (lab dashboard) in the background and print its URL;
+                   lab down stops it
   --real-external  send forum's calls to the real jsonplaceholder.typicode.com (needs internet)
   --set            mesh settings, like istioctl install --set
   --prometheus     run a real Prometheus (Debian's prometheus package) as the canary's metrics
@@ -55,6 +57,13 @@ const CP_ENTRY = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cont
 const START_TIMEOUT_MS = 60_000;
 
 export async function up(argv: string[]): Promise<number> {
+  const withDashboard = argv.includes('--dashboard');
+  const code = await upLab(argv.filter((a) => a !== '--dashboard'));
+  if (code !== 0 || !withDashboard || argv.includes('--help') || argv.includes('-h')) return code;
+  return (await import('./dashboard.js')).dashboard(['--background']);
+}
+
+async function upLab(argv: string[]): Promise<number> {
   const { values } = parse(
     argv,
     {
