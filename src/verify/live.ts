@@ -21,7 +21,11 @@ import { loadManifests } from './load.js';
 import { splitText } from './offline.js';
 import type { CaseResult, ScenarioResult } from './result.js';
 import type { OutboundPolicy, Scenario, ScenarioCase } from './scenario.js';
+import { simulate } from './simulate.js';
 import { OfflineWorld } from './world.js';
+import { DEFAULT_MESH_CONFIG } from '../model/specs.js';
+import type { ProxyTable } from '../model/table.js';
+import { createRandom } from '../router/random.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 
@@ -165,8 +169,15 @@ function observedLive(l: ParsedAccessLog): Observed {
 }
 
 /** The upstream's inbound line (rewritten path and authority) and shadow copies, from every workload's log. */
-async function upstreamView(lab: Lab, s: Scenario, id: string, world: OfflineWorld, o: Observed): Promise<void> {
+async function upstreamView(lab: Lab, s: Scenario, c: ScenarioCase, id: string, world: OfflineWorld, o: Observed): Promise<void> {
   const deadline = Date.now() + 5000;
+  // The sender's table as compiled offline: which clusters the route mirrors to, and their endpoints.
+  const node = world.node(c.request.from, s.namespace);
+  const mesh = { ...DEFAULT_MESH_CONFIG, outboundTrafficPolicy: { mode: c.outboundTrafficPolicy } };
+  const table = node ? world.table(node, mesh) : { clusters: {} as ProxyTable['clusters'] };
+  const configuredMirrors = node
+    ? simulate(world.table(node, mesh), { method: c.request.method, host: c.request.host, path: c.request.path, headers: c.request.headers, port: c.request.port }, createRandom(0)).mirrors.map((m) => m.cluster)
+    : [];
   const deployments = world.workloads().filter((w) => w.startsWith(`${s.namespace}/`)).map((w) => w.slice(s.namespace.length + 1));
   for (;;) {
     const mirrors: string[] = [];
@@ -175,11 +186,9 @@ async function upstreamView(lab: Lab, s: Scenario, id: string, world: OfflineWor
       for (const l of await accessLog(lab, d, s.namespace)) {
         if (l.requestId !== id || !l.upstreamCluster.startsWith('inbound|')) continue;
         if (/-shadow(:\d+)?$/.test(l.authority)) {
-          // Name the copy by the clusters whose endpoints are this Deployment's pods.
-          const node = world.node(d, s.namespace);
-          const table = node ? world.table(node) : undefined;
-          const clusters = Object.values(table?.clusters ?? {}).filter((cl) => cl.name.startsWith('outbound|') && cl.endpoints.some((e) => e.workload === d));
-          mirrors.push(...clusters.map((cl) => cl.name));
+          // Name the copy by the configured mirror cluster whose endpoints are this Deployment's pods.
+          const named = configuredMirrors.filter((cl) => table.clusters[cl]?.endpoints.some((e) => e.workload === d));
+          mirrors.push(...(named.length ? named : [`a shadow copy at Deployment ${d}`]));
         } else inbound ??= l;
       }
     }
@@ -227,7 +236,7 @@ async function runCase(lab: Lab, s: Scenario, c: ScenarioCase, world: OfflineWor
   let first: Observed | undefined;
   for (const [i, id] of ids.entries()) {
     const o = observedLive(lines.get(id)!);
-    if (c.expect.rewrite || c.expect.mirror) await upstreamView(lab, s, id, world, o);
+    if (c.expect.rewrite || c.expect.mirror) await upstreamView(lab, s, c, id, world, o);
     first ??= o;
     const f = checkObserved(c.expect, o, false);
     if (f.length) {

@@ -21,18 +21,23 @@ export interface LoadedManifests {
   files: string[];
 }
 
-export function loadManifests(paths: string[], defaultNamespace: string): LoadedManifests {
+/**
+ * `perFile`: each file is its own apply (istioctl validate's view: a folder may hold alternatives
+ * of one object, e.g. the chapter's VirtualService versions); otherwise all files are one apply,
+ * where an object defined twice is an error (lab apply's view, and what a scenario applies).
+ */
+export function loadManifests(paths: string[], defaultNamespace: string, opts: { perFile?: boolean } = {}): LoadedManifests {
   const parsed = loadManifestPaths(paths);
   const files = [...new Set(parsed.documents.map((d) => d.source.file))];
-  const v = validateDocuments(parsed.documents, { defaultNamespace });
-  const warnings = [...v.warnings, ...imageWarnings(v.objects)];
-  return {
-    objects: v.objects as LoadedManifests['objects'],
-    errors: [...parsed.errors, ...v.errors],
-    warnings,
-    documents: parsed.documents.length,
-    files,
-  };
+  const batches = opts.perFile ? files.map((f) => parsed.documents.filter((d) => d.source.file === f)) : [parsed.documents];
+  const out: LoadedManifests = { objects: [], errors: [...parsed.errors], warnings: [], documents: parsed.documents.length, files };
+  for (const batch of batches) {
+    const v = validateDocuments(batch, { defaultNamespace });
+    out.objects.push(...(v.objects as LoadedManifests['objects']));
+    out.errors.push(...v.errors);
+    out.warnings.push(...v.warnings, ...imageWarnings(v.objects));
+  }
+  return out;
 }
 
 /**

@@ -7,7 +7,8 @@ export const VALIDATE_USAGE = `Usage: lab validate -f FILE|DIR [-f ...] [-n NAME
 
 Validates manifests with no lab running (like istioctl validate -f): the schema and semantic
 checks of lab apply (Kubernetes strict field validation, the CRD schemas, Istio's webhook rules).
-Directories are read recursively (*.yaml, *.yml, *.json).
+Directories are read recursively (*.yaml, *.yml, *.json); each file is checked on its own, so a
+folder may hold alternatives of one object (an object twice in one file is an error).
 Exit codes: 0 every object is valid, 1 some object is invalid, 2 usage error.`;
 
 export function problemJson(p: ConfigError | ConfigWarning): Record<string, unknown> {
@@ -33,7 +34,7 @@ export async function validate(argv: string[]): Promise<number> {
   if (files.length === 0) throw new LabError('LAB_ERR_USAGE', `validate needs -f FILE\n\n${VALIDATE_USAGE}`);
   const output = values.output as string | undefined;
   if (output !== undefined && output !== 'json') throw new LabError('LAB_ERR_USAGE', `-o must be json, got "${output}"`);
-  const r = loadManifests(files, (values.namespace as string | undefined) ?? 'istioinaction');
+  const r = loadManifests(files, (values.namespace as string | undefined) ?? 'istioinaction', { perFile: true });
   const valid = r.errors.length === 0 && r.documents > 0;
   if (output === 'json') {
     const objects = r.objects.map(({ object, source }) => ({ file: source.file, document: source.index + 1, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name }));
