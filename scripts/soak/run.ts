@@ -36,7 +36,9 @@ import { loadManifestPaths } from '../../src/config/manifest.js';
 import { readLabInfo, readToken } from '../../src/controlplane/lab-home.js';
 import { freePort } from '../../src/runtime/addresses.js';
 import { DEFAULT_BOUNDS, judgeLoad, judgeProcess, type ProcessSample, type ProcessVerdict } from './analysis.js';
+import { cpuByProcess, cpuSeconds, labProcesses, type LabProcess } from './lab-processes.js';
 import type { LoadResult, LoadSecond, SoakLoadJob } from './loadgen.js';
+import { readAgentInfo } from '../../src/runtime/local/agent-protocol.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..', '..');
@@ -215,6 +217,58 @@ function procSample(pid: number, t: number): ProcessSample | undefined {
   }
 }
 
+/** Busy and total CPU time of the whole machine (clock ticks over all cores), from /proc/stat. */
+function machineTicks(): { busy: number; total: number } | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
+  } catch {
+    return undefined;
+  }
+}
+
+interface CpuSnapshot {
+  t: number;
+  byProcess: Map<string, number>;
+  generator?: number;
+  machine?: { busy: number; total: number };
+}
+
+/** CPU per process over the window after the warm-up, and what it comes to per answered request. */
+interface CpuReport {
+  seconds: number;
+  requests: number;
+  /** Cores the machine had busy on average, all of it, and how much of that was this lab and its load. */
+  machineBusyCores?: number;
+  labCores: number;
+  generatorCores?: number;
+  /** ms of CPU per answered request, by process, most first. */
+  msPerRequest: Array<{ name: string; ms: number; cores: number }>;
+  totalMsPerRequest: number;
+}
+
+function cpuReport(a: CpuSnapshot, b: CpuSnapshot, requests: number, cores: number): CpuReport {
+  const seconds = b.t - a.t;
+  const rows = [...b.byProcess].filter(([k]) => a.byProcess.has(k)).map(([name, v]) => {
+    const used = v - a.byProcess.get(name)!;
+    return { name, ms: requests > 0 ? (used * 1000) / requests : NaN, cores: used / seconds };
+  });
+  rows.sort((x, y) => y.ms - x.ms);
+  const labCores = rows.reduce((sum, r) => sum + r.cores, 0);
+  const machineBusyCores =
+    a.machine && b.machine && b.machine.total > a.machine.total ? ((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * cores : undefined;
+  return {
+    seconds,
+    requests,
+    machineBusyCores,
+    labCores,
+    generatorCores: a.generator !== undefined && b.generator !== undefined ? (b.generator - a.generator) / seconds : undefined,
+    msPerRequest: rows,
+    totalMsPerRequest: rows.reduce((sum, r) => sum + r.ms, 0),
+  };
+}
+
 /** The second table: the book's mirror VirtualService, mirroring half the requests instead of all. */
 function halfMirrorFile(home: string): string {
   const docs = parseAllDocuments(readFileSync(join(ROOT, MIRROR_VS), 'utf8')).map((d) => d.toJS() as { spec: { http: Array<Record<string, unknown>> } });
@@ -318,6 +372,16 @@ async function main(): Promise<number> {
       maxOutstanding: Math.max(1000, o.rate * 2),
       idPrefix: 'soak',
     };
+    // Local runtime: every process of the lab, for what a request costs in CPU after the warm-up.
+    const agentPid = cpPid ? readAgentInfo(lab.home)?.pid : undefined;
+    const procs: LabProcess[] = cpPid ? labProcesses(cpPid, agentPid) : [];
+    let cpuAtWarmup: CpuSnapshot | undefined;
+    const snapshot = (t: number): CpuSnapshot => ({
+      t,
+      byProcess: cpuByProcess(procs),
+      generator: load?.pid ? cpuSeconds(load.pid) : undefined,
+      machine: machineTicks(),
+    });
     const started = startLoad(job, (s) => {
       timeline.push(s);
       if (s.second % 30 === 29) {
@@ -348,6 +412,7 @@ async function main(): Promise<number> {
         if (cpPid) {
           const s = procSample(cpPid, t);
           if (s) controlPlane.push(s);
+          if (!cpuAtWarmup && t >= warmupSeconds) cpuAtWarmup = snapshot(t);
         }
         await sleep(Math.max(0, o.sampleEveryMs - (since() - t) * 1000));
       }
@@ -369,6 +434,7 @@ async function main(): Promise<number> {
     })();
 
     const result = await started.result;
+    const cpuAtEnd = cpPid ? snapshot(since()) : undefined;
     running = false;
     await Promise.all([sampling, applying]);
     const restartsAfter = await podRestarts(lab);
@@ -410,6 +476,23 @@ async function main(): Promise<number> {
       `applies: ${applies.length} (${failedApplies.length} failed), p50 ${mb(takes[Math.floor(takes.length / 2)])} ms, max ${mb(takes.at(-1))} ms; ` +
         `webapp's sidecar mirrored ${mirrors.sent} requests to catalog v2 (${mirrors.dropped} dropped at its bound)`,
     );
+    const cpu =
+      cpuAtWarmup && cpuAtEnd
+        ? cpuReport(
+            cpuAtWarmup,
+            cpuAtEnd,
+            timeline.filter((s) => s.second >= Math.ceil(cpuAtWarmup!.t)).reduce((sum, s) => sum + s.ok, 0),
+            cpus().length,
+          )
+        : undefined;
+    if (cpu) {
+      const top = cpu.msPerRequest.filter((r) => r.ms >= 0.01).map((r) => `${r.name.replace(/^istio[a-z-]*\//, '').replace(/-[0-9a-f]{10}-[0-9a-z]{5}\//, '/')} ${r.ms.toFixed(2)}`);
+      console.log(
+        `CPU after the warm-up: the lab used ${cpu.labCores.toFixed(2)} cores, the load generator ${cpu.generatorCores?.toFixed(2) ?? '-'}, ` +
+          `the whole machine ${cpu.machineBusyCores?.toFixed(2) ?? '-'} of ${cpus().length} (the rest is other work on it); ` +
+          `${cpu.totalMsPerRequest.toFixed(2)} ms of lab CPU per request: ${top.join(', ')}`,
+      );
+    }
     const maxCpu = Math.max(0, ...timeline.map((s) => s.clientCpu));
     if (maxCpu > 0.8) console.log(`note: the load generator itself used up to ${(maxCpu * 100).toFixed(0)}% of a core in a second`);
     console.log('');
@@ -444,6 +527,7 @@ async function main(): Promise<number> {
           restarted: [...restarted],
           proxies: verdicts,
           controlPlane: cpVerdict,
+          cpu,
           samples: Object.fromEntries(samples),
           controlPlaneSamples: controlPlane,
           timeline,
