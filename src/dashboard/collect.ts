@@ -113,7 +113,8 @@ export class Collector {
       const ns = p.metadata.namespace ?? 'default';
       const file = join(paths.logs(this.o.home), ns, p.metadata.name, 'istio-proxy.log');
       const id = workloadNode(ns, owner.name);
-      (out[id] ??= []).push(...tailLines(file, this.logLines));
+      // Access-log lines only (they start with [START_TIME]); the file also has the proxy's own messages.
+      (out[id] ??= []).push(...tailLines(file, 4 * this.logLines).filter((l) => l.startsWith('[')));
     }
     // Lines start with [ISO time]: sorting the text sorts by time.
     for (const id of Object.keys(out)) out[id] = out[id]!.sort().slice(-this.logLines);

@@ -16,7 +16,7 @@ export interface EdgeStats {
   source: string;
   target: string;
   kind: 'traffic' | 'mirror';
-  /** The service the client asked for (its FQDN, or the external host). */
+  /** The service the client's requests went to (its FQDN, or the external host); the busiest one if several. */
   service: string;
   /** Requests in the window. */
   requests: number;
@@ -26,7 +26,11 @@ export interface EdgeStats {
   successRate: number;
   /** p90 request duration in ms over the window (NaN: no data). */
   p90Ms: number;
-  /** This edge's share of what its source sent to the same service in the window (0..1): the subset split. */
+  /**
+   * This edge's share of what its source sent to the same service in the window (0..1): the subset
+   * split. Flagger's `-primary` and `-canary` Services count as their apex Service, so a canary's
+   * weight shows as the split between the primary and the canary workloads.
+   */
   share: number;
   /** Response code -> requests in the window. */
   codes: Record<string, number>;
@@ -72,6 +76,14 @@ function targetOf(l: Record<string, string>): string {
   return known || catchAllOf(l) ? externalNode(host) : UNKNOWN_NODE;
 }
 
+/** `catalog-primary.ns.svc.cluster.local` and `catalog-canary...` belong to `catalog...` (Flagger's naming). */
+export function serviceFamily(service: string): string {
+  const dot = service.indexOf('.');
+  const name = dot < 0 ? service : service.slice(0, dot);
+  const base = name.replace(/-(primary|canary)$/, '');
+  return dot < 0 ? base : base + service.slice(dot);
+}
+
 function serviceOf(l: Record<string, string>): string {
   const name = l.destination_service_name ?? '';
   return CATCH_ALL.has(name) || !l.destination_service ? l.destination_service ?? 'unknown' : l.destination_service;
@@ -80,7 +92,8 @@ function serviceOf(l: Record<string, string>): string {
 interface Acc {
   source: string;
   target: string;
-  service: string;
+  /** Requests per service the client asked for. */
+  services: Record<string, number>;
   requests: number;
   ok: number;
   codes: Record<string, number>;
@@ -105,20 +118,19 @@ function catchAllOf(l: Record<string, string>): EdgeStats['catchAll'] {
   return noWorkload && noService && blockAll ? 'BlackHoleCluster' : undefined;
 }
 
-/** One edge per client, server and service; traffic a catch-all cluster took is an edge of its own. */
+/** One edge per client and server; traffic a catch-all cluster took is an edge of its own. */
 function edgeKey(l: Record<string, string>): string {
   const c = catchAllOf(l);
-  return `${sourceOf(l)}\u0001${targetOf(l)}\u0001${serviceOf(l)}${c ? `\u0001${c}` : ''}`;
+  return `${sourceOf(l)}\u0001${targetOf(l)}${c ? `\u0001${c}` : ''}`;
 }
 
 function accumulate(map: Map<string, Acc>, l: Record<string, string>, f: (a: Acc) => void): void {
   const source = sourceOf(l);
   const target = targetOf(l);
-  const service = serviceOf(l);
   const k = edgeKey(l);
   let a = map.get(k);
   if (!a) {
-    a = { source, target, service, requests: 0, ok: 0, codes: {}, flags: {}, buckets: [], rateRequests: 0 };
+    a = { source, target, services: {}, requests: 0, ok: 0, codes: {}, flags: {}, buckets: [], rateRequests: 0 };
     map.set(k, a);
   }
   const c = catchAllOf(l);
@@ -147,6 +159,8 @@ export function buildEdges(w: EdgeWindow): EdgeStats[] {
     if (!counted(s.labels) || s.value <= 0) continue;
     accumulate(edges, s.labels, (a) => {
       a.requests += s.value;
+      const svc = serviceOf(s.labels);
+      a.services[svc] = (a.services[svc] ?? 0) + s.value;
       if (!(s.labels.response_code ?? '').startsWith('5')) a.ok += s.value;
       const code = s.labels.response_code ?? '0';
       a.codes[code] = (a.codes[code] ?? 0) + s.value;
@@ -167,20 +181,22 @@ export function buildEdges(w: EdgeWindow): EdgeStats[] {
 
   const mirrors = mirrorTraffic(w);
   const out: EdgeStats[] = [];
-  const perService = new Map<string, number>();
-  for (const a of edges.values()) perService.set(`${a.source}\u0001${a.service}`, (perService.get(`${a.source}\u0001${a.service}`) ?? 0) + a.requests);
+  const serviceOfEdge = (a: Acc) => Object.entries(a.services).sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))[0]?.[0] ?? 'unknown';
+  const perFamily = new Map<string, number>();
+  const familyKey = (a: Acc) => `${a.source}\u0001${serviceFamily(serviceOfEdge(a))}`;
+  for (const a of edges.values()) perFamily.set(familyKey(a), (perFamily.get(familyKey(a)) ?? 0) + a.requests);
   for (const a of edges.values()) {
     out.push({
       id: `${a.source}->${a.target}${a.catchAll ? `~${a.catchAll}` : ''}`,
       source: a.source,
       target: a.target,
       kind: 'traffic',
-      service: a.service,
+      service: serviceOfEdge(a),
       requests: a.requests,
       rps: w.rateSeconds > 0 ? a.rateRequests / w.rateSeconds : 0,
       successRate: a.requests > 0 ? (100 * a.ok) / a.requests : NaN,
       p90Ms: histogramQuantile(0.9, a.buckets),
-      share: a.requests / (perService.get(`${a.source}\u0001${a.service}`) || 1),
+      share: a.requests / (perFamily.get(familyKey(a)) || 1),
       codes: a.codes,
       flags: a.flags,
       ...(a.catchAll ? { catchAll: a.catchAll } : {}),
