@@ -5,10 +5,13 @@
  * same values on both, equal to what the client saw, and so the same verdicts.
  *
  * Tolerance: the embedded provider equals the client's count (0.01 percentage points: rounding).
- * Prometheus may differ by up to 1 percentage point for the success rate and 5% for the p99: its
- * `rate` extrapolates each series to the window's edges but stops a counter's extrapolation where
- * it would fall below zero, so series with few requests are scaled by a slightly different factor
- * (measured: 0.15 points, p99 equal to 0.1 ms). The verdicts must be the same.
+ * Prometheus may differ by up to 0.1 percentage point for the success rate and 2% for the p99: its
+ * `rate` extrapolates every series to the window's edges by the same factor (one target, shared
+ * scrape times), except that a counter's extrapolation stops where it would reach zero, which
+ * scales a series whose value at the window's start is small against its increase by less. The
+ * warm-up below is as large as the measured traffic, so no series is near zero at the start;
+ * with a warm-up of 30 requests the success rates were up to 1.4 points apart; with this one they
+ * were equal in every run. The verdicts must agree.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,7 +82,7 @@ describe.skipIf(!bin)('embedded and Prometheus providers on the same traffic', (
     }
     // Warm-up: both 200 and 500 series exist and both providers have scraped them, so the window
     // below opens on samples that already hold them (Prometheus cannot see a series' first value).
-    const warm = await items(30, 5);
+    const warm = await items(300, 5);
     expect(new Set(warm)).toEqual(new Set([200, 500]));
     const warmTotal = await waitFor(async () => {
       const [e, p] = [await total(embedded), await total(prometheus)];
@@ -107,8 +110,8 @@ describe.skipIf(!bin)('embedded and Prometheus providers on the same traffic', (
     console.log(`client: ${statuses.length} requests, success ${clientRate.toFixed(2)}%; embedded: ${e.successRate.toFixed(3)}%, p99 ${e.p99.toFixed(1)} ms; prometheus: ${p.successRate.toFixed(3)}%, p99 ${p.p99.toFixed(1)} ms`);
 
     expect(Math.abs(e.successRate - clientRate)).toBeLessThan(0.01);
-    expect(Math.abs(p.successRate - e.successRate)).toBeLessThan(1);
-    expect(Math.abs(p.p99 - e.p99) / e.p99).toBeLessThan(0.05);
+    expect(Math.abs(p.successRate - e.successRate)).toBeLessThan(0.1);
+    expect(Math.abs(p.p99 - e.p99) / e.p99).toBeLessThan(0.02);
     // 0..200 ms of injected latency: p99 lands in Envoy's (100, 250] ms bucket.
     expect(e.p99).toBeGreaterThan(100);
     expect(e.p99).toBeLessThanOrEqual(250);
