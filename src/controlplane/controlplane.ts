@@ -22,7 +22,7 @@ import { PodManager } from './pods.js';
 import { PushController } from './push.js';
 import { AddressingStore, ServiceAddressAllocator } from './service-addresses.js';
 import { buildDnsTable, type DnsTable } from '../dns/resolver.js';
-import { LabMetrics } from './metrics.js';
+import { LabMetrics, type PrometheusRunner } from './metrics.js';
 import { checkMetricQueries } from '../canary/metric-admission.js';
 import type { ProviderName } from '../metrics/provider.js';
 
@@ -47,6 +47,8 @@ export interface ControlPlaneOptions {
   home: string;
   /** Where the canary's metrics come from at start (`lab up --prometheus`); default embedded. */
   metrics?: ProviderName;
+  /** Where Prometheus runs (default: a host process); Docker: its image, built by `lab up`. */
+  prometheus?: { runner: PrometheusRunner; image?: string };
 }
 
 export const INGRESS_GATEWAY: KubeObject = {
@@ -101,7 +103,7 @@ export class ControlPlane {
       publish: (labels) => (this.containerNetwork && labels['istio'] === 'ingressgateway' ? [{ hostPort: o.ingressPort, containerPort: GATEWAY_HTTP_PORT }] : undefined),
     });
     this.deployments = new DeploymentController(this.store, this.pods, o.log);
-    this.metrics = new LabMetrics({ store: this.store, home: o.home, timeScale: o.timeScale, runtime: o.addresses.mode === 'network' ? 'docker' : 'local', log: o.log });
+    this.metrics = new LabMetrics({ store: this.store, home: o.home, timeScale: o.timeScale, runner: o.prometheus?.runner, log: o.log });
     this.canaries = new CanaryController({
       store: this.store,
       deployments: this.deployments,
@@ -170,7 +172,7 @@ export class ControlPlane {
     for (const d of all) void this.deployments.enqueue(d.namespace, d.name);
     const errors = await this.deployments.rolledOut(all);
     if (errors.length) this.o.log(`some workloads did not start: ${errors.join('; ')}`);
-    await this.metrics.start(this.o.metrics ?? 'embedded');
+    await this.metrics.start(this.o.metrics ?? 'embedded', this.o.prometheus?.image);
     this.canaries.start();
   }
 
@@ -258,7 +260,7 @@ export class ControlPlane {
         return sendJson(res, 200, { mesh });
       }
       if (p === '/meshconfig') return sendJson(res, 200, { mesh: this.mesh });
-      if (p === '/metrics/prometheus' && req.method === 'POST') return sendJson(res, 200, await this.metrics.usePrometheus());
+      if (p === '/metrics/prometheus' && req.method === 'POST') return sendJson(res, 200, await this.metrics.usePrometheus((await readJson<{ image?: string }>(req)).image));
       if (p === '/metrics') return sendJson(res, 200, this.metrics.status());
       if (p === '/proxies') {
         return sendJson(res, 200, {

@@ -19,6 +19,9 @@ import { ensureToken, labHome, paths, removeLabInfo, writeLabInfo } from './lab-
 import { readStoreFile } from '../store/persistence.js';
 import { LabError } from '../shared/errors.js';
 import { applyMeshSettings, loadMeshConfig, saveMeshConfig } from './mesh-config.js';
+import { DockerPrometheus } from '../runtime/docker/prometheus-container.js';
+import { prometheusPaths } from '../runtime/local/prometheus-process.js';
+import { dockerPrometheusRunner } from './metrics.js';
 
 /** What `lab up --runtime docker` tells the control plane container about its lab. */
 export interface DockerLabOptions {
@@ -45,6 +48,8 @@ interface Options {
   timeScale?: number;
   /** `lab up --prometheus` / LAB_METRICS=prometheus. */
   metrics?: 'embedded' | 'prometheus';
+  /** Docker: the Prometheus image `lab up` built on the host. */
+  prometheusImage?: string;
 }
 
 const API_PORT = 15010;
@@ -138,6 +143,12 @@ async function main(): Promise<void> {
     token,
     home,
     metrics: opts.metrics,
+    prometheus: dockerLab
+      ? {
+          runner: dockerPrometheusRunner(new DockerPrometheus({ docker: dockerClient(), labId: dockerLab.labId, home, network: dockerLab.network, dir: prometheusPaths.dir(home), configFile: prometheusPaths.config(home) })),
+          image: opts.prometheusImage,
+        }
+      : undefined,
   });
 
   let stopping = false;

@@ -11,15 +11,46 @@ import type { MetricsProvider, ProviderName } from '../metrics/provider.js';
 import { scrapeTargets } from '../metrics/targets.js';
 import { adoptLocalPrometheus, prometheusPaths, startLocalPrometheus, stopLocalPrometheus } from '../runtime/local/prometheus-process.js';
 import { writeFileAtomicSync } from '../shared/atomic-file.js';
-import { LabError } from '../shared/errors.js';
 import type { ObjectStore } from '../store/store.js';
+import { mkdirSync } from 'node:fs';
+
+/** Where the lab's Prometheus runs: a host process (local runtime) or a container (Docker). */
+export interface PrometheusRunner {
+  /** One that is already running (an earlier control plane started it). */
+  adopt(): Promise<RunningServer | undefined>;
+  /** Starts it (or adopts and reloads it) on the configuration already written; `image`: Docker's. */
+  start(config: string, image?: string): Promise<RunningServer>;
+  /** `lab down`: it goes with the lab. */
+  stop(): Promise<void>;
+}
+
+export interface RunningServer {
+  /** How the control plane reaches it. */
+  url: string;
+  /** How a person on the host reaches it (its UI, its API). */
+  publicUrl: string;
+}
+
+export function localPrometheusRunner(home: string, log: (m: string) => void): PrometheusRunner {
+  const asRunning = (s: { url: string }) => ({ url: s.url, publicUrl: s.url });
+  return {
+    adopt: async () => {
+      const s = await adoptLocalPrometheus(home);
+      return s && asRunning(s);
+    },
+    start: async (config) => asRunning(await startLocalPrometheus({ home, config, log })),
+    stop: async () => {
+      await stopLocalPrometheus(home);
+    },
+  };
+}
 
 export interface LabMetricsOptions {
   store: ObjectStore;
   home: string;
   timeScale: number;
-  /** Prometheus runs as a host process only with the local runtime. */
-  runtime: 'local' | 'docker';
+  /** Default: a host process (the local runtime). */
+  runner?: PrometheusRunner;
   log: (msg: string) => void;
 }
 
@@ -34,6 +65,8 @@ export class LabMetrics {
   readonly embedded: EmbeddedProvider;
   private provider: MetricsProvider;
   private prometheus: PrometheusProvider | undefined;
+  private publicUrl: string | undefined;
+  private readonly runner: PrometheusRunner;
   private unwatch: (() => void) | undefined;
   private lastTargets = '';
   private pending: NodeJS.Timeout | undefined;
@@ -46,6 +79,7 @@ export class LabMetrics {
       retentionMs: 600_000 / o.timeScale,
     });
     this.provider = this.embedded;
+    this.runner = o.runner ?? localPrometheusRunner(o.home, o.log);
   }
 
   current(): MetricsProvider {
@@ -53,29 +87,28 @@ export class LabMetrics {
   }
 
   status(): MetricsStatus {
-    return { provider: this.provider.name, url: this.prometheus?.base, scrapeIntervalMs: scrapeIntervalMs(this.o.timeScale) };
+    return { provider: this.provider.name, url: this.publicUrl, scrapeIntervalMs: scrapeIntervalMs(this.o.timeScale) };
   }
 
   /** At control plane start: Prometheus if asked for, or if an earlier control plane left one running. */
-  async start(want: ProviderName): Promise<void> {
+  async start(want: ProviderName, image?: string): Promise<void> {
     if (want === 'prometheus') {
-      await this.usePrometheus();
+      await this.usePrometheus(image);
       return;
     }
-    if (this.o.runtime === 'local' && (await adoptLocalPrometheus(this.o.home))) await this.usePrometheus();
+    if (await this.runner.adopt()) await this.usePrometheus();
   }
 
   /** Starts (or adopts) the lab's Prometheus and makes it the provider. */
-  async usePrometheus(): Promise<MetricsStatus> {
+  async usePrometheus(image?: string): Promise<MetricsStatus> {
     if (this.prometheus) return this.status();
-    if (this.o.runtime !== 'local') throw new LabError('LAB_ERR_USAGE', 'a Prometheus server is available with the local runtime only (on Docker the embedded provider is used)');
+    mkdirSync(prometheusPaths.dir(this.o.home), { recursive: true });
     this.writeTargets();
-    const state = await startLocalPrometheus({
-      home: this.o.home,
-      config: prometheusConfig({ targetsFile: prometheusPaths.targets(this.o.home), timeScale: this.o.timeScale }),
-      log: this.o.log,
-    });
+    const config = prometheusConfig({ targetsFile: prometheusPaths.targets(this.o.home), timeScale: this.o.timeScale });
+    writeFileAtomicSync(prometheusPaths.config(this.o.home), config);
+    const state = await this.runner.start(config, image);
     this.prometheus = new PrometheusProvider(state.url);
+    this.publicUrl = state.publicUrl;
     this.unwatch = this.o.store.watch((e) => {
       if (e.object.kind === 'Pod') this.scheduleTargets();
     });
@@ -111,6 +144,10 @@ export class LabMetrics {
     this.unwatch?.();
     if (this.pending) clearTimeout(this.pending);
     await this.embedded.close();
-    if (teardown && this.o.runtime === 'local') await stopLocalPrometheus(this.o.home);
+    if (teardown) await this.runner.stop();
   }
+}
+
+export function dockerPrometheusRunner(p: { adopt(): Promise<RunningServer | undefined>; start(image?: string): Promise<RunningServer>; stop(): Promise<void> }): PrometheusRunner {
+  return { adopt: () => p.adopt(), start: (_config, image) => p.start(image), stop: () => p.stop() };
 }

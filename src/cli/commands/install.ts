@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { LabError } from '../../shared/errors.js';
 import { parse } from '../args.js';
 import { connect } from '../client.js';
+import { labHome, readLabInfo } from '../../controlplane/lab-home.js';
 
 export const INSTALL_USAGE = `Usage: lab install --set meshConfig.outboundTrafficPolicy.mode=ALLOW_ANY|REGISTRY_ONLY [--set ...]
        lab install flagger
@@ -28,7 +29,14 @@ export async function install(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals[0] === 'prometheus') {
-    const m = await connect().call<{ provider: string; url?: string; scrapeIntervalMs: number }>('POST', '/metrics/prometheus', {}, 60_000);
+    const api = connect();
+    // On Docker the control plane starts a container from an image made here, from the host's binary.
+    let image: string | undefined;
+    if (readLabInfo(labHome())?.runtime === 'docker') {
+      const [{ dockerClient }, { ensurePrometheusImage }] = await Promise.all([import('../../runtime/docker/engine.js'), import('../../runtime/docker/prometheus-image.js')]);
+      image = await ensurePrometheusImage(dockerClient(), (m) => console.log(m));
+    }
+    const m = await api.call<{ provider: string; url?: string; scrapeIntervalMs: number }>('POST', '/metrics/prometheus', { image }, 60_000);
     console.log(`✔ prometheus is running at ${m.url} (scraping every proxy every ${m.scrapeIntervalMs} ms); the canary's metrics come from it`);
     console.log(`  e.g. curl -s '${m.url}/api/v1/query?query=istio_requests_total'`);
     return 0;

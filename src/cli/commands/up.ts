@@ -13,6 +13,7 @@ import { intOption, parse } from '../args.js';
 import { defaultRuntime, detectRuntime } from '../runtime-choice.js';
 import { dockerClient } from '../../runtime/docker/engine.js';
 import { ensureImage } from '../../runtime/docker/image.js';
+import { ensurePrometheusImage } from '../../runtime/docker/prometheus-image.js';
 import { dockerName, labId, LABELS } from '../../runtime/docker/labels.js';
 import { containerRunning, createLabNetwork, removeLab, startControlPlaneContainer } from '../../runtime/docker/lab-containers.js';
 import { apiAuthHeaders, labAlive } from '../client.js';
@@ -191,6 +192,8 @@ async function upDocker(home: string, cpOptions: Record<string, unknown>): Promi
     throw new LabError('LAB_ERR_USAGE', `ingress port 127.0.0.1:${cpOptions.ingressPort} is in use; pick another with --ingress-port`);
   }
   const image = await ensureImage(docker, (m) => console.log(m));
+  // The control plane container starts Prometheus, but its image is made here, from the host's binary.
+  if (cpOptions.metrics === 'prometheus') cpOptions = { ...cpOptions, prometheusImage: await ensurePrometheusImage(docker, (m) => console.log(m)) };
   const network = await createLabNetwork(docker, id, home);
   const logFile = paths.controlPlaneLog(home);
   const started = await startControlPlaneContainer(docker, { id, home, image, network, cpOptions, logFile });
