@@ -1,7 +1,7 @@
 /**
  * What a soak's samples say, as pure functions (table-driven unit tests in test/unit/soak/):
- * per proxy, resident memory and open descriptors after the warm-up, a least-squares growth over
- * that window, and the verdicts against the stated bounds.
+ * per proxy, resident memory after the warm-up and a least-squares growth over that window, open
+ * descriptors before the load and once idle after it, and the verdicts against the stated bounds.
  *
  * Why a fitted growth and not end minus start: a Node process's RSS is a sawtooth (the young
  * generation fills and is collected every few hundred requests; the old generation grows until a
@@ -24,17 +24,18 @@ export interface Bounds {
   /** ... and at least this much over any window, however short (the sawtooth's height). */
   rssGrowthFloorMB: number;
   /**
-   * Descriptors the last sample may have above the most seen in the first half of the window
-   * after the warm-up. Not above the first sample alone: a proxy's connection pools follow the
-   * concurrency of the moment (a slow second on a shared machine opens a few more), so the count
-   * moves within a band; a leak leaves that band and keeps climbing.
+   * Descriptors a proxy may hold, once the load has stopped and its idle connections have timed
+   * out, above what it held before the load. Not judged under load: a proxy's connection pools
+   * follow the concurrency of the moment (a slow second on a shared machine opens dozens more,
+   * closed again when idle), so a count under load says little; every one of those connections
+   * must be gone once idle, and a descriptor that is not is a leak.
    */
   fdSlack: number;
   /** The share of the target rate that must be answered. */
   minRateFraction: number;
 }
 
-export const DEFAULT_BOUNDS: Bounds = { rssGrowthMBPer10Min: 20, rssGrowthFloorMB: 8, fdSlack: 8, minRateFraction: 0.95 };
+export const DEFAULT_BOUNDS: Bounds = { rssGrowthMBPer10Min: 20, rssGrowthFloorMB: 8, fdSlack: 4, minRateFraction: 0.95 };
 
 const MB = 1024 * 1024;
 
@@ -79,17 +80,22 @@ export interface ProcessVerdict {
   fdsStart?: number;
   fdsEnd?: number;
   fdsMax?: number;
-  /** The most descriptors in the first half of the window: the end is judged against it. */
-  fdsBand?: number;
+  /** Before the load, and once idle after it (see Bounds.fdSlack). */
+  fdsBefore?: number;
+  fdsSettled?: number;
   /** Why this process fails; empty when it passes. */
   problems: string[];
 }
 
-/**
- * One process's samples judged after `warmupSeconds`. `restarted` (a pod restart seen by the
- * control plane, or a counter that went backwards) fails it: a restart would hide any growth.
- */
-export function judgeProcess(name: string, samples: readonly ProcessSample[], warmupSeconds: number, b: Bounds = DEFAULT_BOUNDS, restarted = false): ProcessVerdict {
+export interface ProcessFacts {
+  /** A pod restart seen by the control plane, or a counter that went backwards: it would hide any growth. */
+  restarted?: boolean;
+  fdsBefore?: number;
+  fdsSettled?: number;
+}
+
+/** One process's samples judged after `warmupSeconds`, with what was seen around the load. */
+export function judgeProcess(name: string, samples: readonly ProcessSample[], warmupSeconds: number, b: Bounds = DEFAULT_BOUNDS, facts: ProcessFacts = {}): ProcessVerdict {
   const after = samples.filter((s) => s.t >= warmupSeconds);
   const problems: string[] = [];
   if (after.length < 3) problems.push(`only ${after.length} samples after the warm-up (need 3)`);
@@ -108,13 +114,11 @@ export function judgeProcess(name: string, samples: readonly ProcessSample[], wa
   const withFds = after.filter((s) => s.fds !== undefined);
   const fdsStart = withFds[0]?.fds;
   const fdsEnd = withFds[withFds.length - 1]?.fds;
-  const half = first ? first.t + windowSeconds / 2 : 0;
-  const firstHalf = withFds.filter((s) => s.t <= half).map((s) => s.fds!);
-  const fdsBand = firstHalf.length ? Math.max(...firstHalf) : undefined;
-  if (fdsBand !== undefined && fdsEnd !== undefined && fdsEnd > fdsBand + b.fdSlack) {
-    problems.push(`open fds ${fdsStart} -> ${fdsEnd}, above the first half's most (${fdsBand}) + ${b.fdSlack}`);
+  const { fdsBefore, fdsSettled } = facts;
+  if (fdsBefore !== undefined && fdsSettled !== undefined && fdsSettled > fdsBefore + b.fdSlack) {
+    problems.push(`${fdsSettled} open fds once idle after the load, ${fdsBefore} before it (allowed +${b.fdSlack})`);
   }
-  if (restarted) problems.push('restarted during the run');
+  if (facts.restarted) problems.push('restarted during the run');
   return {
     name,
     samples: after.length,
@@ -127,7 +131,8 @@ export function judgeProcess(name: string, samples: readonly ProcessSample[], wa
     rssBoundMB,
     fdsStart,
     fdsEnd,
-    fdsBand,
+    fdsBefore,
+    fdsSettled,
     fdsMax: withFds.length ? Math.max(...withFds.map((s) => s.fds!)) : undefined,
     problems,
   };

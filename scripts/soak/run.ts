@@ -5,17 +5,18 @@
  * and again (two valid tables in turn, both mirroring), and every proxy's resident memory and
  * open descriptors sampled from its admin endpoint throughout. It passes when, after the
  * warm-up, no proxy's memory grows beyond the bound (scripts/soak/analysis.ts says why a fitted
- * line), no proxy holds more descriptors at the end than in the first half after the warm-up
- * (plus a small slack), no
- * proxy restarted, no apply failed, no request failed, and at least 95% of the target rate was
- * answered; it exits non-zero otherwise and says which.
+ * line), every proxy is back to the descriptors it held before the load (plus a small slack)
+ * once the load has stopped and idle connections have timed out, no proxy restarted, no apply
+ * failed, no request failed, and at least 95% of the target rate was answered; it exits non-zero
+ * otherwise and says which.
  *
- *   --duration D      how long the load runs (Go duration; default 10m; CI: 90s)
+ *   --duration D      how long the load runs (Go duration; default 10m; CI: 75s)
  *   --rate N          requests per second (default 500)
  *   --runtime R       local (default) or docker
  *   --apply-every D   time between VirtualService applies (default 2s)
  *   --sample-every D  time between samples of every proxy (default 2s)
- *   --warmup F        share of the run before growth counts (default 0.2, and at least 40 s)
+ *   --warmup F        share of the run before growth counts (default 0.2; at least 40 s, or half
+ *                     of a shorter run)
  *   --connections N   keep-alive connections of the load (default 32)
  *   --out DIR         where soak.json goes (default: a new folder in the system's temp dir)
  *   --keep            keep the lab's folder (logs) even when the soak passes
@@ -207,6 +208,32 @@ function getThroughIngress(port: number): Promise<{ status: number; body: string
   });
 }
 
+/**
+ * How long the proxies keep an idle connection: downstream 60 s (src/proxy/http1/server.ts, swept
+ * every 5 s), the demo apps' clients 60 s, upstream 4 s. Once they all have gone, every
+ * descriptor the load opened must be closed again.
+ */
+const IDLE_CLOSE_WAIT_MS = 90_000;
+
+/**
+ * Waits (bounded) until every proxy holds no more descriptors than before the load plus `slack`;
+ * returns the last count of each.
+ */
+async function settleFds(mesh: ProxyInfo[], before: Map<string, number | undefined>, slack: number): Promise<Map<string, number | undefined>> {
+  const last = new Map<string, number | undefined>();
+  const deadline = Date.now() + IDLE_CLOSE_WAIT_MS;
+  for (;;) {
+    for (const p of mesh) last.set(p.key, await proxyStats(p).then((s) => s.process_open_fds, () => last.get(p.key)));
+    const settled = mesh.every((p) => {
+      const b = before.get(p.key);
+      const now = last.get(p.key);
+      return b === undefined || (now !== undefined && now <= b + slack);
+    });
+    if (settled || Date.now() > deadline) return last;
+    await sleep(2000);
+  }
+}
+
 /** A process's RSS and descriptors from /proc (the local runtime's control plane). */
 function procSample(pid: number, t: number): ProcessSample | undefined {
   try {
@@ -341,6 +368,8 @@ async function main(): Promise<number> {
       return (await proxyStats(webapp)).mirror_sent! > 0 ? true : undefined;
     });
     const restartsBefore = await podRestarts(lab);
+    const fdsBefore = new Map<string, number | undefined>();
+    for (const p of mesh) fdsBefore.set(p.key, (await proxyStats(p)).process_open_fds);
     console.log(`lab ${lab.home}: ${mesh.length} proxies (${mesh.map((p) => p.key).join(', ')}), ${restartsBefore.size} pods`);
 
     const tables = [loadManifestPaths([join(ROOT, MIRROR_VS)]), loadManifestPaths([halfMirrorFile(lab.home)])];
@@ -437,6 +466,9 @@ async function main(): Promise<number> {
     const cpuAtEnd = cpPid ? snapshot(since()) : undefined;
     running = false;
     await Promise.all([sampling, applying]);
+    const loadEnded = since();
+    const fdsSettled = await settleFds(mesh, fdsBefore, DEFAULT_BOUNDS.fdSlack);
+    const settleSeconds = since() - loadEnded;
     const restartsAfter = await podRestarts(lab);
     const finalMesh = await proxies(lab);
 
@@ -444,7 +476,13 @@ async function main(): Promise<number> {
     const restarted = new Set<string>(counterWentBack);
     for (const [pod, r] of restartsAfter) if (r > (restartsBefore.get(pod) ?? 0)) restarted.add(pod);
     // A proxy's key is its pod's namespace/name.
-    const verdicts: ProcessVerdict[] = mesh.map((p) => judgeProcess(p.key, samples.get(p.key)!, warmupSeconds, DEFAULT_BOUNDS, restarted.has(p.key)));
+    const verdicts: ProcessVerdict[] = mesh.map((p) =>
+      judgeProcess(p.key, samples.get(p.key)!, warmupSeconds, DEFAULT_BOUNDS, {
+        restarted: restarted.has(p.key),
+        fdsBefore: fdsBefore.get(p.key),
+        fdsSettled: fdsSettled.get(p.key),
+      }),
+    );
     const cpVerdict = controlPlane.length > 0 ? judgeProcess('control plane (not judged)', controlPlane, warmupSeconds) : undefined;
     const problems: string[] = [];
     problems.push(
@@ -504,11 +542,15 @@ async function main(): Promise<number> {
       `${v.rssGrowthMB >= 0 ? '+' : ''}${v.rssGrowthMB.toFixed(1)}`,
       v.rssSlopeMBPerMin.toFixed(2),
       mb(v.rssBoundMB),
-      `${n(v.fdsStart)} -> ${n(v.fdsEnd)} (1st half max ${n(v.fdsBand)}, max ${n(v.fdsMax)})`,
+      `${n(v.fdsStart)} -> ${n(v.fdsEnd)} (max ${n(v.fdsMax)})`,
+      `${n(v.fdsBefore)} / ${n(v.fdsSettled)}`,
       v.name.includes('not judged') ? '' : v.problems.length ? 'FAIL' : 'ok',
     ]);
-    console.log(`after the warm-up (${warmupSeconds.toFixed(0)} s), RSS in MB; growth is the fitted line over the window:`);
-    console.log(table(['process', 'RSS start', 'end', 'max', 'growth', 'MB/min', 'bound', 'open fds', ''], rows));
+    console.log(
+      `after the warm-up (${warmupSeconds.toFixed(0)} s), RSS in MB (growth: the fitted line over the window) and open fds under load; ` +
+        `open fds before the load / once idle after it (${settleSeconds.toFixed(0)} s after the load stopped; allowed +${DEFAULT_BOUNDS.fdSlack}):`,
+    );
+    console.log(table(['process', 'RSS start', 'end', 'max', 'growth', 'MB/min', 'bound', 'fds under load', 'before / idle', ''], rows));
     console.log('');
     const out = join(o.out, 'soak.json');
     writeFileSync(
@@ -521,6 +563,7 @@ async function main(): Promise<number> {
           machine: { cores: cpus().length, loadavgAtEnd: loadavg(), node: process.version },
           bounds: DEFAULT_BOUNDS,
           warmupSeconds,
+          fdsSettleSeconds: settleSeconds,
           load: result,
           applies: { count: applies.length, failed: failedApplies.length, p50Ms: takes[Math.floor(takes.length / 2)], maxMs: takes.at(-1), errors: failedApplies.slice(0, 10) },
           mirrors,
