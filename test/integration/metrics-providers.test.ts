@@ -13,10 +13,10 @@
  * with a warm-up of 30 requests the success rates were up to 1.4 points apart; with this one they
  * were equal in every run. The verdicts must agree.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { judge } from '../../src/canary/checks.js';
+import { judge, runCheck } from '../../src/canary/checks.js';
 import { readCanary } from '../../src/canary/spec.js';
 import { EmbeddedProvider } from '../../src/metrics/embedded.js';
 import { BUILTIN_QUERIES, renderQuery, type TemplateModel } from '../../src/metrics/flagger-queries.js';
@@ -56,8 +56,23 @@ describe.skipIf(!bin)('embedded and Prometheus providers on the same traffic', (
     return statuses;
   };
 
+  // PromQL beyond the embedded evaluator (`or on() vector(0)`: 0 when no request was a 404).
+  const template = `apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: { name: not-found-percentage, namespace: istio-system }
+spec:
+  provider: { type: prometheus, address: "http://prometheus.istio-system:9090" }
+  query: |
+    sum(rate(istio_requests_total{reporter="destination",destination_workload_namespace="{{ namespace }}",destination_workload="{{ target }}",response_code="404"}[{{ interval }}]))
+    / sum(rate(istio_requests_total{reporter="destination",destination_workload_namespace="{{ namespace }}",destination_workload="{{ target }}"}[{{ interval }}])) * 100
+    or on() vector(0)
+`;
+  let refusedByEmbedded: { code: number; stderr: string };
+
   beforeAll(async () => {
     await lab.up('--time-scale', String(TIME_SCALE));
+    writeFileSync(join(lab.home, 'template.yaml'), template);
+    refusedByEmbedded = await lab.cli('apply', '-f', join(lab.home, 'template.yaml'));
     const out = await lab.ok('install', 'prometheus');
     expect(out).toMatch(/prometheus is running at http:\/\/127\.0\.0\.1:\d+/);
     const state = JSON.parse(readFileSync(join(lab.home, 'prometheus', 'state.json'), 'utf8')) as { url: string };
@@ -130,4 +145,24 @@ describe.skipIf(!bin)('embedded and Prometheus providers on the same traffic', (
     expect(verdicts(e)).toEqual([false, true]);
     expect(verdicts(p)).toEqual(verdicts(e));
   }, 180_000);
+
+  it('a MetricTemplate: refused at apply with the embedded provider, run by Prometheus', async () => {
+    expect(refusedByEmbedded.code).not.toBe(0);
+    expect(refusedByEmbedded.stderr).toMatch(/template\.yaml: document 1 \(MetricTemplate not-found-percentage\): spec\.query: the embedded metrics provider cannot run this query: "or" \(at \d+\) is not supported/);
+    await lab.ok('apply', '-f', join(lab.home, 'template.yaml'));
+    const stored = JSON.parse(await lab.ok('get', 'metrictemplate', 'not-found-percentage', '-n', 'istio-system', '-o', 'json')) as KubeObject;
+    const canary = readCanary({
+      apiVersion: 'flagger.app/v1beta1',
+      kind: 'Canary',
+      metadata: { name: 'catalog-release', namespace: 'istioinaction' },
+      spec: {
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'catalog' },
+        service: { port: 80 },
+        analysis: { interval: '45s', threshold: 5, stepWeight: 10, metrics: [{ name: 'not-found-percentage', templateRef: { name: 'not-found-percentage', namespace: 'istio-system' }, thresholdRange: { max: 5 }, interval: '1m' }] },
+      },
+    } as unknown as KubeObject);
+    const r = await runCheck(canary, canary.metrics[0]!, prometheus, (ns, name) => (ns === 'istio-system' && name === stored.metadata.name ? stored : undefined), TIME_SCALE);
+    // The catalog answered no 404 (only 200s and 500s): 0%, a pass.
+    expect(r).toEqual({ name: 'not-found-percentage', value: 0, ok: true });
+  }, 60_000);
 });
