@@ -50,6 +50,12 @@ export class Prompt {
     this.waiter = undefined;
   }
 
+  /** q: leave as Ctrl-C does (the lab stopped, where to resume said). */
+  quit(): never {
+    this.interrupted = true;
+    throw new Interrupted();
+  }
+
   throwIfInterrupted(): void {
     if (this.interrupted) throw new Interrupted();
   }

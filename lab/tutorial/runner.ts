@@ -138,7 +138,7 @@ export class Tutorial {
 
   private async scenario(name: string, startAt: string | undefined): Promise<boolean> {
     const texts = loadScenario(this.o.lang, name);
-    this.where = { scenario: name, step: startAt ?? '' };
+    this.where = { scenario: name, step: startAt ?? SCENARIOS[name]!.make(fakeRun()).steps[0]!.id };
     console.log(bold(`\n══ ${name}: ${texts.title} ══`));
     console.log(dim(this.ui('labStarting')));
     const runtime = this.o.runtime ? ['--runtime', this.o.runtime] : [];
@@ -239,7 +239,7 @@ export class Tutorial {
     if (!this.o.yes) {
       if (!diy && (step.act ?? []).some((a) => !('lab' in a))) console.log(dim(this.ui('watchOnly')));
       const a = await this.prompt.ask(yellow(diy ? this.ui('promptMode') : this.ui('promptNext')));
-      if (a === 'q') throw new Interrupted();
+      if (a === 'q') this.prompt.quit();
       if (a === 'd' && diy) mode = 'diy';
     }
     // After a failed attempt at doing it yourself, Enter checks again (the learner fixed it in
@@ -254,7 +254,7 @@ export class Tutorial {
         console.log(`  ${this.ui('diyEnv', { home: run.home })}`);
         for (const a of step.act ?? []) if ('lab' in a) console.log(`  ${labLine(a.lab)}`);
         const a = await this.prompt.ask(yellow(this.ui('diyWait')));
-        if (a === 'q') throw new Interrupted();
+        if (a === 'q') this.prompt.quit();
         if (a === 'w') {
           mode = 'watch';
           continue;
@@ -266,16 +266,19 @@ export class Tutorial {
       if (!failure) break;
       if (this.o.yes) return false;
       const a = await this.prompt.ask(yellow(this.ui('promptRetry')));
-      if (a === 'q') throw new Interrupted();
+      if (a === 'q') this.prompt.quit();
       if (a === 'w') mode = 'watch';
       retrying = mode === 'diy';
       if (retrying) console.log(`\n${bold(this.ui('outcome'))}`);
     }
     const look = texts.steps[step.id]?.look;
     if (look) console.log(`\n${bold(this.ui('look'))}\n${indent(wrap(look.trim(), 94), 2)}`);
-    if (!this.o.yes && index < scenario.steps.length - 1) {
+    // Leaving after a passed step resumes at the next one.
+    const next = scenario.steps[index + 1];
+    if (next) this.where = { scenario: scenario.name, step: next.id };
+    if (!this.o.yes && next) {
       const a = await this.prompt.ask(yellow(this.ui('promptNext')));
-      if (a === 'q') throw new Interrupted();
+      if (a === 'q') this.prompt.quit();
     }
     return true;
   }
