@@ -27,6 +27,12 @@ export class EmbeddedProvider implements MetricsProvider {
   private inFlight: Promise<void> | undefined;
   private closed = false;
   private readonly parsed = new Map<string, Expr>();
+  /**
+   * Per target, each exposition line's series part (`name{labels}`) -> its sample identity, parsed
+   * once: scrapes then share name and label objects and only read values, so history costs one
+   * small object per sample, not a copy of every label set.
+   */
+  private readonly series = new Map<string, Map<string, { name: string; labels: Record<string, string> }>>();
 
   constructor(private readonly o: EmbeddedOptions) {}
 
@@ -45,13 +51,14 @@ export class EmbeddedProvider implements MetricsProvider {
     if (!this.timer && !this.closed) this.loop();
   }
 
-  async query(promql: string, at = Date.now()): Promise<QueryValue> {
+  async query(promql: string, at?: number): Promise<QueryValue> {
     const expr = this.parse(promql);
     this.keepWarm();
     // Fresh data for a query about now: scrape unless the newest scrape is recent.
     const newest = this.history[this.history.length - 1];
-    if (at >= Date.now() - this.o.scrapeIntervalMs && (!newest || newest.at < Date.now() - this.o.scrapeIntervalMs)) await this.scrapeOnce();
-    return evaluateExpr(expr, this.history, at);
+    const stale = !newest || newest.at < Date.now() - this.o.scrapeIntervalMs;
+    if (stale && (at === undefined || at >= Date.now() - this.o.scrapeIntervalMs)) await this.scrapeOnce();
+    return evaluateExpr(expr, this.history, at ?? Date.now());
   }
 
   /** The scrapes kept, oldest first (tests compare them with what Prometheus scraped). */
@@ -86,6 +93,30 @@ export class EmbeddedProvider implements MetricsProvider {
     this.timer.unref?.();
   }
 
+  private collect(t: ScrapeTarget, text: string, out: PromSample[]): void {
+    let known = this.series.get(t.address);
+    if (!known) this.series.set(t.address, (known = new Map()));
+    for (const raw of text.split('\n')) {
+      const line = raw.trim();
+      if (line === '' || line[0] === '#') continue;
+      // The value follows the series part after the last space outside the label set.
+      const close = line.lastIndexOf('}');
+      const cut = line.indexOf(' ', close < 0 ? 0 : close);
+      if (cut < 0) continue;
+      const key = line.slice(0, cut);
+      let id = known.get(key);
+      if (!id) {
+        const [parsed] = parsePrometheusText(line);
+        if (!parsed) continue;
+        id = { name: parsed.name, labels: { ...parsed.labels, ...t.labels } };
+        known.set(key, id);
+      }
+      const valueText = line.slice(cut + 1).trim().split(/\s+/)[0]!;
+      const value = valueText === '+Inf' ? Infinity : valueText === '-Inf' ? -Infinity : Number(valueText);
+      out.push({ name: id.name, labels: id.labels, value });
+    }
+  }
+
   /** One scrape of every target, as one snapshot; concurrent callers share it. */
   scrapeOnce(): Promise<void> {
     this.inFlight ??= this.scrapeAll().finally(() => {
@@ -97,12 +128,14 @@ export class EmbeddedProvider implements MetricsProvider {
   private async scrapeAll(): Promise<void> {
     const at = Date.now();
     const samples: PromSample[] = [];
+    const targets = this.o.targets();
+    const live = new Set(targets.map((t) => t.address));
+    for (const k of this.series.keys()) if (!live.has(k)) this.series.delete(k);
     await Promise.all(
-      this.o.targets().map(async (t) => {
+      targets.map(async (t) => {
         try {
           const res = await fetch(`http://${t.address}${STATS_PATH}`, { signal: AbortSignal.timeout(2000) });
-          const text = await res.text();
-          for (const s of parsePrometheusText(text)) samples.push({ name: s.name, labels: { ...s.labels, ...t.labels }, value: s.value });
+          this.collect(t, await res.text(), samples);
         } catch {
           // A pod going away mid-scrape has no data this time (Prometheus: up == 0).
         }
