@@ -222,9 +222,9 @@ export class Tutorial {
       console.log(`\n${bold(this.ui('commands'))}`);
       for (const a of acts) {
         if ('lab' in a) {
-          console.log(`  ${dim(this.ui('book').padEnd(8))} ${bookCommand(a.lab)}`);
-          console.log(`  ${dim(this.ui('lab').padEnd(8))} ${labLine(a.lab)}`);
-        } else console.log(`  ${dim(this.ui('lab').padEnd(8))} ${a.show}`);
+          console.log(`  ${dim(pad(this.ui('book'), 8))} ${bookCommand(a.lab)}`);
+          console.log(`  ${dim(pad(this.ui('lab'), 8))} ${labLine(a.lab)}`);
+        } else console.log(`  ${dim(pad(this.ui('lab'), 8))} ${a.show}`);
       }
     }
     void run;
@@ -314,6 +314,11 @@ export class Tutorial {
       return [fill(this.common.hints.unreadable ?? '{error}', { error: (err as Error).message })];
     }
   }
+}
+
+/** Pads to `width` terminal columns (Hangul is two wide). */
+function pad(s: string, width: number): string {
+  return s + ' '.repeat(Math.max(0, width - columns(s)));
 }
 
 function fileArgs(argv: readonly string[]): string[] {

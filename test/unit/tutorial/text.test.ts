@@ -18,3 +18,11 @@ describe('text helpers', () => {
     for (const l of wrap('가나다 라마바 사아자 차카타 파하', 14).split('\n')) expect(columns(l)).toBeLessThanOrEqual(14);
   });
 });
+
+describe('wrap: Korean particles after an English name', () => {
+  it('never starts a line with a particle', () => {
+    const out = wrap('Gateway 리소스가 선언한 포트에만 listener 를 엽니다', 36).split('\n');
+    expect(out).toEqual(['Gateway 리소스가 선언한 포트에만', 'listener 를 엽니다']);
+    expect(wrap('aaaa bbbb listener 를', 15).split('\n')).toEqual(['aaaa bbbb', 'listener 를']);
+  });
+});
