@@ -5,6 +5,7 @@ import { LEVEL_ORDER, type AnalysisLevel } from '../../config/analysis-messages.
 import { analyzeObjects, formatMessage, type SourcedObject } from '../../config/analysis.js';
 import { loadManifestPaths } from '../../config/manifest.js';
 import { validateDocuments } from '../../config/validate.js';
+import type { ConfigWarning } from '../../config/errors.js';
 import type { KubeObject } from '../../model/objects.js';
 
 export const ANALYZE_USAGE = `Usage: lab analyze [-f FILE|DIR ...] [--use-lab] [-n NAMESPACE] [--failure-threshold Info|Warning|Error] [-o json]
@@ -52,13 +53,22 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     for (const o of items) objects.set(keyOf(o), { object: o });
   }
   const parsed = files.length ? loadManifestPaths(files) : { documents: [], errors: [] };
-  const v = validateDocuments(parsed.documents, { defaultNamespace: namespace });
-  const originals = new Map(parsed.documents.map((d) => [d.source, d.object] as const));
-  for (const o of v.objects) {
-    const src = o.source as SourcedObject['source'] & object;
-    objects.set(keyOf(o.object), { object: o.object, source: src, original: originals.get(o.source) ?? o.object });
+  // Each file on its own, as istioctl reads them: an object in two files is taken from the later one.
+  const fileNames = [...new Set(parsed.documents.map((d) => d.source.file))];
+  const errors = [...parsed.errors];
+  const warnings: ConfigWarning[] = [];
+  for (const f of fileNames) {
+    const docs = parsed.documents.filter((d) => d.source.file === f);
+    const v = validateDocuments(docs, { defaultNamespace: namespace });
+    errors.push(...v.errors);
+    warnings.push(...v.warnings);
+    const originals = new Map(docs.map((d) => [d.source, d.object] as const));
+    for (const o of v.objects) {
+      const src = o.source as SourcedObject['source'] & object;
+      objects.set(keyOf(o.object), { object: o.object, source: src, original: originals.get(o.source) ?? o.object });
+    }
   }
-  const messages = analyzeObjects([...objects.values()], { errors: [...parsed.errors, ...v.errors], warnings: v.warnings });
+  const messages = analyzeObjects([...objects.values()], { errors, warnings });
   const failing = messages.filter((m) => LEVEL_ORDER[m.level] >= LEVEL_ORDER[threshold as AnalysisLevel]);
   const top = failing.reduce<AnalysisLevel | undefined>((t, m) => (!t || LEVEL_ORDER[m.level] > LEVEL_ORDER[t] ? m.level : t), undefined);
   const what = files.length ? `${files.join(', ')}${values['use-lab'] ? ' over the running lab' : ''}` : 'the running lab';
