@@ -262,6 +262,10 @@ export class ControlPlane {
       if (p === '/meshconfig') return sendJson(res, 200, { mesh: this.mesh });
       if (p === '/metrics/prometheus' && req.method === 'POST') return sendJson(res, 200, await this.metrics.usePrometheus((await readJson<{ image?: string }>(req)).image));
       if (p === '/metrics') return sendJson(res, 200, this.metrics.status());
+      if (p === '/metrics/query') {
+        const time = url.searchParams.get('time');
+        return sendJson(res, 200, await this.metrics.query(url.searchParams.get('query') ?? '', time === null ? undefined : Number(time)));
+      }
       if (p === '/proxies') {
         return sendJson(res, 200, {
           proxies: this.push.list().map((x) => ({ key: x.key, role: x.node.role, adminUrl: x.adminUrl, version: x.version, lastError: x.lastError })),

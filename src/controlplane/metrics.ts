@@ -7,7 +7,8 @@
 import { EmbeddedProvider } from '../metrics/embedded.js';
 import { PrometheusProvider } from '../metrics/prometheus.js';
 import { fileSdTargets, prometheusConfig, scrapeIntervalMs } from '../metrics/prometheus-config.js';
-import type { MetricsProvider, ProviderName } from '../metrics/provider.js';
+import type { MetricsProvider, ProviderName, QueryValue } from '../metrics/provider.js';
+import { LabError } from '../shared/errors.js';
 import { scrapeTargets } from '../metrics/targets.js';
 import { adoptLocalPrometheus, prometheusPaths, startLocalPrometheus, stopLocalPrometheus } from '../runtime/local/prometheus-process.js';
 import { writeFileAtomicSync } from '../shared/atomic-file.js';
@@ -115,6 +116,20 @@ export class LabMetrics {
     this.provider = this.prometheus;
     this.o.log(`metrics: provider prometheus at ${state.url}`);
     return this.status();
+  }
+
+  /**
+   * `GET /metrics/query?query=...&time=<seconds>`: an instant query on the current provider, for
+   * views outside the control plane (the dashboard) that should see what the canary sees.
+   */
+  async query(promql: string, atSeconds?: number): Promise<{ provider: ProviderName; result: QueryValue }> {
+    const provider = this.provider;
+    if (!promql) throw new LabError('LAB_ERR_USAGE', 'query: the query parameter is required');
+    try {
+      return { provider: provider.name, result: await provider.query(promql, atSeconds === undefined ? undefined : atSeconds * 1000) };
+    } catch (err) {
+      throw new LabError('LAB_ERR_USAGE', `${provider.name} provider: ${(err as Error).message}`);
+    }
   }
 
   /** Coalesces a burst of pod changes into one write. */

@@ -26,6 +26,9 @@ import { singleValue, type MetricsProvider } from '../../src/metrics/provider.js
 import { scrapeTargets } from '../../src/metrics/targets.js';
 import type { KubeObject } from '../../src/model/objects.js';
 import { prometheusBinary } from '../../src/runtime/local/prometheus-process.js';
+import { LabApiProvider } from '../../src/metrics/lab-api.js';
+import { ApiClient } from '../../src/cli/client.js';
+import { readLabInfo, readToken } from '../../src/controlplane/lab-home.js';
 import { httpRequest, TestLab, waitFor } from '../helpers/lab.js';
 
 const TIME_SCALE = 15;
@@ -122,6 +125,11 @@ spec:
     });
     const e = await values(embedded);
     const p = await values(prometheus);
+    // The control plane's GET /metrics/query answers with the lab's provider, Prometheus now.
+    const api = new ApiClient(readLabInfo(lab.home)!, readToken(lab.home));
+    const viaLab = new LabApiProvider((path) => api.call('GET', path));
+    expect(await values(viaLab)).toEqual(p);
+    expect(viaLab.name).toBe('prometheus');
     console.log(`client: ${statuses.length} requests, success ${clientRate.toFixed(2)}%; embedded: ${e.successRate.toFixed(3)}%, p99 ${e.p99.toFixed(1)} ms; prometheus: ${p.successRate.toFixed(3)}%, p99 ${p.p99.toFixed(1)} ms`);
 
     expect(Math.abs(e.successRate - clientRate)).toBeLessThan(0.01);
