@@ -33,17 +33,22 @@ export function objectsOf(fileText: string): ManifestObject[] {
   return out;
 }
 
-/** Line diff by longest common subsequence (manifests are tens of lines). */
+/**
+ * Line diff by longest common subsequence (manifests are tens of lines). Lines that differ only in
+ * indentation count as equal: the book's files indent list items both ways, and marking that would
+ * hide the change that matters.
+ */
 export function lineDiff(before: string, after: string): ShownLine[] {
   const a = before.split('\n');
   const b = after.split('\n');
+  const same = (x: string | undefined, y: string | undefined) => x !== undefined && y !== undefined && x.trim() === y.trim();
   const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
-  for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) lcs[i]![j] = same(a[i], b[j]) ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
   const out: ShownLine[] = [];
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    if (i < a.length && j < b.length && a[i] === b[j]) {
+    if (i < a.length && j < b.length && same(a[i], b[j])) {
       out.push({ text: b[j]!, mark: ' ' });
       i++;
       j++;

@@ -248,7 +248,7 @@ export class Tutorial {
     for (;;) {
       if (mode === 'watch') {
         console.log(`\n${bold(this.ui('outcome'))}`);
-        for (const a of step.act ?? []) await runAction(run.ctx, a);
+        for (const a of step.act ?? []) await act(run.ctx, a);
       } else if (!retrying) {
         console.log(`\n${this.ui('diyIntro', { root: ROOT })}`);
         console.log(`  ${this.ui('diyEnv', { home: run.home })}`);
@@ -263,7 +263,23 @@ export class Tutorial {
       }
       const failure = await this.check(step, run.ctx);
       this.prompt.throwIfInterrupted();
-      if (!failure) break;
+      if (!failure) {
+        const look = texts.steps[step.id]?.look;
+        if (look) console.log(`\n${bold(this.ui('look'))}\n${indent(wrap(look.trim(), 94), 2)}`);
+        // Leaving after a passed step resumes at the next one.
+        const next = scenario.steps[index + 1];
+        if (next) this.where = { scenario: scenario.name, step: next.id };
+        if (this.o.yes) return true;
+        const a = await this.prompt.ask(yellow(this.ui('promptAfter')));
+        if (a === 'q') this.prompt.quit();
+        if (a !== 'r') return true;
+        // Again: the step's commands are safe to repeat (applies are idempotent, deletes of
+        // what is already gone are noted, not failed).
+        this.where = { scenario: scenario.name, step: step.id };
+        mode = 'watch';
+        retrying = false;
+        continue;
+      }
       if (this.o.yes) return false;
       const a = await this.prompt.ask(yellow(this.ui('promptRetry')));
       if (a === 'q') this.prompt.quit();
@@ -271,16 +287,6 @@ export class Tutorial {
       retrying = mode === 'diy';
       if (retrying) console.log(`\n${bold(this.ui('outcome'))}`);
     }
-    const look = texts.steps[step.id]?.look;
-    if (look) console.log(`\n${bold(this.ui('look'))}\n${indent(wrap(look.trim(), 94), 2)}`);
-    // Leaving after a passed step resumes at the next one.
-    const next = scenario.steps[index + 1];
-    if (next) this.where = { scenario: scenario.name, step: next.id };
-    if (!this.o.yes && next) {
-      const a = await this.prompt.ask(yellow(this.ui('promptNext')));
-      if (a === 'q') this.prompt.quit();
-    }
-    return true;
   }
 
   /** Runs the check; on failure prints what it saw and the hints. Returns the failure or undefined. */
@@ -314,6 +320,13 @@ export class Tutorial {
       return [fill(this.common.hints.unreadable ?? '{error}', { error: (err as Error).message })];
     }
   }
+}
+
+/** A step's action in the tutorial: as in the scenario, except that deleting what is already gone (a step run again) is not a failure. */
+async function act(ctx: StepContext, a: Action): Promise<void> {
+  if (!('lab' in a) || a.lab[0] !== 'delete') return runAction(ctx, a);
+  const out = await ctx.lab(a.lab, { allowFail: true });
+  if (out.exitCode !== 0 && !/NotFound/.test(out.stderr)) throw new StepFailure(`\`lab ${a.lab.join(' ')}\` to succeed`, `exit code ${out.exitCode}: ${(out.stderr || out.stdout).trim()}`);
 }
 
 /** Pads to `width` terminal columns (Hangul is two wide). */

@@ -84,12 +84,20 @@ describe.skipIf(Boolean(missing))('lab tutorial in a real terminal (tmux)', () =
     expect(await learner('node bin/lab.js apply -f ch5/catalog-dest-rule.yaml', 'RIGHT')).toBe('0');
     mark = screen('t:tutorial').length;
     keys('t:tutorial', 'Enter');
-    await waitFor('t:tutorial', /\[Enter\] continue/, 120_000, mark);
+    await waitFor('t:tutorial', /\[r\] run this step again/, 120_000, mark);
     out = flat(screen('t:tutorial').slice(mark));
     expect(out).toMatch(/PASS/);
     expect(out).toMatch(/responses 10 \(100%\) 0 \(0%\) 0/);
     expect(out).toMatch(/upstream cluster outbound\|80\|version-v1\|catalog\.istioinaction\.svc\.cluster\.local/);
     expect(out).not.toMatch(/hint:/);
+
+    // Running the step again (watched this time) is harmless: the same applies, the same outcome.
+    mark = screen('t:tutorial').length;
+    keys('t:tutorial', 'r', 'Enter');
+    await waitFor('t:tutorial', /\[r\] run this step again/, 120_000, mark);
+    out = flat(screen('t:tutorial').slice(mark));
+    expect(out).toMatch(/destinationrule.networking.istio.io\/catalog unchanged/);
+    expect(out).toMatch(/responses 10 \(100%\) 0 \(0%\) 0 .*PASS/);
 
     keys('t:tutorial', 'q', 'Enter');
     await waitFor('t:tutorial', /Resume there with: npx lab tutorial 5.2 --step 8 --lang en/);

@@ -47,3 +47,13 @@ describe('manifest view', () => {
     expect(lines.map((l) => l.text).join('\n')).toBe(dr.text);
   });
 });
+
+describe('manifest view: indentation alone is not a change', () => {
+  it('catalog-vs-v2-10-90-mesh against catalog-vs-v1-mesh: only the weights and the v2 destination', () => {
+    const [before] = objectsOf(readFileSync('ch5/catalog-vs-v1-mesh.yaml', 'utf8'));
+    const [after] = objectsOf(readFileSync('ch5/catalog-vs-v2-10-90-mesh.yaml', 'utf8'));
+    const changed = showObject(after!, [before!]).lines.filter((l) => l.mark !== ' ');
+    expect(changed.every((l) => l.mark === '+')).toBe(true);
+    expect(changed.map((l) => l.text.trim())).toEqual(['weight: 90', '- destination:', 'host: catalog', 'subset: version-v2', 'weight: 10']);
+  });
+});
