@@ -17,11 +17,11 @@ export const MESSAGES: Record<string, MessageType> = {
   IST0106: { code: 'IST0106', name: 'SchemaValidationError', level: 'Error' },
   IST0109: { code: 'IST0109', name: 'ConflictingMeshGatewayVirtualServiceHosts', level: 'Error' },
   IST0112: { code: 'IST0112', name: 'VirtualServiceDestinationPortSelectorRequired', level: 'Error' },
+  IST0118: { code: 'IST0118', name: 'PortNameIsNotUnderNamingConvention', level: 'Info' },
   IST0130: { code: 'IST0130', name: 'VirtualServiceUnreachableRule', level: 'Warning' },
   IST0131: { code: 'IST0131', name: 'VirtualServiceIneffectiveMatch', level: 'Info' },
   IST0132: { code: 'IST0132', name: 'VirtualServiceHostNotFoundInGateway', level: 'Warning' },
   IST0133: { code: 'IST0133', name: 'SchemaWarning', level: 'Warning' },
-  IST0145: { code: 'IST0145', name: 'ConflictingGateways', level: 'Error' },
   LAB0001: { code: 'LAB0001', name: 'ShadowedRoute', level: 'Warning' },
   LAB0002: { code: 'LAB0002', name: 'RouteWeightsNormalized', level: 'Info' },
 };

@@ -2,7 +2,7 @@
  * Cross-object checks, like `istioctl analyze`, on the whole would-be store content. Everything here
  * is accepted by Istio, so the results are warnings: references to gateways, hosts and subsets that
  * do not exist (IST0101), several mesh VirtualServices for one host (IST0109), an ambiguous
- * destination port (IST0112), gateway ports and hosts (IST0104, IST0132, analyze-gateways.ts),
+ * destination port (IST0112), Service port names (IST0118, analyze-services.ts), gateway ports and hosts (IST0104, IST0132, analyze-gateways.ts),
  * rules that can never match (IST0130, IST0131 and the lab's LAB0001, analyze-rules.ts), and
  * weights that do not sum to 100 (LAB0002, informational: Istio >= 1.15 takes them as relative).
  * Levels (Error/Warning/Info) are istioctl's, in analysis-messages.ts.
@@ -13,6 +13,7 @@ import type { KubeObject } from '../model/objects.js';
 import { resolveShortHost, serviceFqdn } from '../model/names.js';
 import { analyzeGateways } from './analyze-gateways.js';
 import { analyzeRules } from './analyze-rules.js';
+import { analyzeServices } from './analyze-services.js';
 import { ConfigWarning } from './errors.js';
 import { fieldPath, indexPath, isPlainObject } from './schema.js';
 
@@ -242,5 +243,6 @@ export function analyze(objects: KubeObject[]): ConfigWarning[] {
     for (const f of analyzeRules(vs)) warn(vs, f.path, f.message, f.code);
   }
   for (const f of analyzeGateways(objects)) warn(f.object, f.path, f.message, f.code);
+  for (const f of analyzeServices(objects)) warn(f.object, f.path, f.message, f.code);
   return warnings;
 }

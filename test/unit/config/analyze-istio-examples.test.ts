@@ -124,6 +124,46 @@ describe('Istio\'s documented examples get Istio\'s verdict', () => {
     ]);
   });
 
+  test('IST0118 PortNameIsNotUnderNamingConvention (ist0118: port name foo-http)', () => {
+    // The page's message says "port: 80" for a port declared as 8000; istioctl prints the Service
+    // port it reads (pkg/config/analysis/analyzers/service/portname.go passes port.Port), so 8000.
+    expect(
+      analyzeText(`
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: httpbin
+          labels:
+            app: httpbin
+        spec:
+          ports:
+          - name: foo-http
+            port: 8000
+            targetPort: 80
+          selector:
+            app: httpbin
+      `),
+    ).toEqual(["Info [IST0118] (Service httpbin.default) Port name foo-http (port: 8000, targetPort: 80) doesn't follow the naming convention of Istio port."]);
+    // Named by protocol, with appProtocol, or in a system namespace: nothing to say.
+    expect(
+      analyzeText(`
+        apiVersion: v1
+        kind: Service
+        metadata: {name: a}
+        spec:
+          selector: {app: a}
+          ports: [{name: http-web, port: 80}, {name: grpc-web, port: 81}, {name: web, port: 82, appProtocol: http}, {name: tcp, port: 83}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: b, namespace: istio-system}
+        spec:
+          selector: {app: b}
+          ports: [{name: status-port, port: 15021}]
+      `),
+    ).toEqual([]);
+  });
+
   test('IST0130 VirtualServiceUnreachableRule (ist0130: a fault and a mirror written as two match-less rules)', () => {
     expect(
       analyzeText(`

@@ -112,7 +112,7 @@ describe('warnings', () => {
       metadata: {name: multi}
       spec:
         selector: {app: multi}
-        ports: [{name: http, port: 80}, {name: admin, port: 9000}]
+        ports: [{name: http, port: 80}, {name: http-admin, port: 9000}]
       `);
     const text = vs(`
       hosts: [catalog]
