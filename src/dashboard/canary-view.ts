@@ -6,7 +6,7 @@
  */
 import type { KubeObject } from '../model/objects.js';
 import type { PromSample } from '../metrics/prometheus-text.js';
-import { requestDuration, requestSuccessRate } from '../metrics/promql-lite.js';
+import { evaluate } from '../canary/checks.js';
 import { readCanary } from '../canary/spec.js';
 import { windowStart, type Scrape } from './scrapes.js';
 
@@ -29,6 +29,8 @@ export interface CheckView {
   ok: boolean;
   /** The window the check looks at, in (lab-scaled) ms. */
   windowMs: number;
+  /** Why it fails or has no value (Flagger's message). */
+  message?: string;
 }
 
 export interface CanaryView {
@@ -102,12 +104,12 @@ export function canaryView(i: CanaryInput): CanaryView {
   const latest: readonly PromSample[] = i.scrapes.length ? i.scrapes[i.scrapes.length - 1]!.samples : [];
   const checks = spec.metrics.map((m) => {
     const windowMs = m.intervalMs / i.timeScale;
-    const before = windowStart(i.scrapes, i.now, windowMs)?.samples ?? [];
-    const target = { namespace: spec.namespace, workload: spec.target };
-    // Flagger's builtin Istio checks, over the same window the controller uses; others: no value here.
-    const value = m.name === 'request-success-rate' ? requestSuccessRate(before, latest, target) : m.name === 'request-duration' ? requestDuration(before, latest, target) : NaN;
-    const ok = !Number.isNaN(value) && (m.min === undefined || value >= m.min) && (m.max === undefined || value <= m.max);
-    return { name: m.name, value, ...(m.min !== undefined ? { min: m.min } : {}), ...(m.max !== undefined ? { max: m.max } : {}), ok, windowMs };
+    // Flagger's query for the check, run by the embedded provider's evaluator over the window the
+    // controller uses (its interval, lab-scaled), judged against the threshold as the controller does.
+    const r = evaluate(spec, m, windowStart(i.scrapes, i.now, windowMs)?.samples ?? [], latest);
+    const value = r.value;
+    const ok = r.ok && !Number.isNaN(value);
+    return { name: m.name, value, ...(m.min !== undefined ? { min: m.min } : {}), ...(m.max !== undefined ? { max: m.max } : {}), ok, windowMs, ...(r.message ? { message: r.message } : {}) };
   });
   const weight = status.canaryWeight ?? 0;
   return {

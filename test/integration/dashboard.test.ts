@@ -39,7 +39,7 @@ async function traffic(lab: TestLab, n: number, concurrency = 4): Promise<number
 }
 
 /** Background traffic until stopped (bounded by `maxMs`), for the canary's checks to have data. */
-function steadyLoad(lab: TestLab, everyMs = 40, maxMs = 180_000): { stop: () => Promise<number[]> } {
+function steadyLoad(lab: TestLab, everyMs = 40, maxMs = 360_000): { stop: () => Promise<number[]> } {
   let stopped = false;
   const statuses: number[] = [];
   const deadline = Date.now() + maxMs;
@@ -110,7 +110,7 @@ for (const rt of runtimes) {
       await page.waitForSelector('.node[data-node="istio-system/istio-ingressgateway"]', { timeout: 30_000 });
       const origin = new URL(record.url).origin;
       expect(requested.filter((u) => !u.startsWith(origin) && !u.startsWith('data:'))).toEqual([]);
-    });
+    }, 180_000);
 
     it('the graph shows the ingress gateway, webapp and catalog v1 and v2', async () => {
       for (const f of ['services/catalog/kubernetes/catalog.yaml', 'services/catalog/kubernetes/catalog-deployment-v2.yaml', 'services/webapp/kubernetes/webapp.yaml', 'services/webapp/istio/webapp-catalog-gw-vs.yaml', 'ch5/catalog-dest-rule.yaml', 'ch5/catalog-vs-v2-10-90-mesh.yaml']) {
@@ -125,7 +125,7 @@ for (const rt of runtimes) {
       expect(labels.some((l) => l?.startsWith('webapp'))).toBe(true);
       expect(labels.some((l) => l?.startsWith('catalog') && l.includes('v1'))).toBe(true);
       expect(labels.some((l) => l?.startsWith('catalog') && l.includes('v2'))).toBe(true);
-    });
+    }, 180_000);
 
     it('after the 90/10 rule and 200 requests, the catalog edges show a split within exact binomial bounds', async () => {
       const statuses = await traffic(lab, 200);
@@ -153,7 +153,7 @@ for (const rt of runtimes) {
       expect(ingress.requests).toBe(200);
       expect(ingress.label).toContain('100% ok');
       await page.screenshot({ path: join(OUT, `${rt.name}-traffic-split.png`), fullPage: true });
-    });
+    }, 180_000);
 
     it('the workload panel shows the access log and the VirtualService that splits the traffic', async () => {
       await page.click('.tabs button[data-workload="istioinaction/catalog"]');
@@ -162,7 +162,7 @@ for (const rt of runtimes) {
       const summaries = await page.$$eval('#workload-detail summary', (s) => s.map((x) => x.textContent));
       expect(summaries).toContain('VirtualService istioinaction/catalog');
       expect(summaries).toContain('DestinationRule istioinaction/catalog');
-    });
+    }, 180_000);
 
     it("a canary's weight chart advances while Flagger's analysis steps the weight", async () => {
       // As the chapter does before Flagger (step 15): the manual routing and catalog-v2 go.
@@ -202,6 +202,6 @@ for (const rt of runtimes) {
       expect(statuses.filter((s) => s !== 200)).toEqual([]);
       await page.screenshot({ path: join(OUT, `${rt.name}-canary-succeeded.png`), fullPage: true });
       await waitFor(async () => (existsSync(join(OUT, `${rt.name}-canary-succeeded.png`)) ? true : undefined), 'the screenshot file');
-    });
+    }, 420_000);
   });
 }

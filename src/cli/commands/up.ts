@@ -31,7 +31,7 @@ returns when it is ready. State lives in $LAB_HOME (default ./.lab).
   --seed           make weighted routing and mirror sampling reproducible
   --time-scale     run canary analysis N times faster (45: a 45s interval takes 1s); default 1
   --dashboard      also serve the dashboard (lab dashboard) in the background and print its URL;
-                   lab down stops it
+                   lab down stops it (or LAB_DASHBOARD=1, or LAB_DASHBOARD=PORT for a fixed port)
   --real-external  send forum's calls to the real jsonplaceholder.typicode.com (needs internet)
   --set            mesh settings, like istioctl install --set
   --prometheus     run a real Prometheus (Debian's prometheus package) as the canary's metrics
@@ -58,10 +58,14 @@ const CP_ENTRY = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cont
 const START_TIMEOUT_MS = 60_000;
 
 export async function up(argv: string[]): Promise<number> {
-  const withDashboard = argv.includes('--dashboard');
+  // LAB_DASHBOARD=1 (a free port) or =PORT does the same for labs others start (scenarios, the
+  // tutorial): with a fixed port one open page follows each new lab, as its stream reconnects.
+  const env = process.env.LAB_DASHBOARD ?? '';
+  const withDashboard = argv.includes('--dashboard') || (env !== '' && env !== '0');
   const code = await upLab(argv.filter((a) => a !== '--dashboard'));
   if (code !== 0 || !withDashboard || argv.includes('--help') || argv.includes('-h')) return code;
-  return (await import('./dashboard.js')).dashboard(['--background']);
+  const port = Number(env);
+  return (await import('./dashboard.js')).dashboard(['--background', ...(Number.isInteger(port) && port > 1 ? ['--port', String(port)] : [])]);
 }
 
 async function upLab(argv: string[]): Promise<number> {

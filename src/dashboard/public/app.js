@@ -238,7 +238,7 @@ function renderCanaries(s) {
             const limit = [k.min !== undefined ? `≥ ${k.min}` : '', k.max !== undefined ? `≤ ${k.max}` : ''].filter(Boolean).join(', ');
             const value = k.name === 'request-duration' ? fmtMs(k.value) : k.name === 'request-success-rate' ? fmtPct(k.value, 2) : num(k.value) ? k.value.toFixed(2) : '–';
             const verdict = num(k.value) ? (k.ok ? 'ok' : 'fail') : 'nodata';
-            return `<tr data-check="${esc(k.name)}"><td>${esc(k.name)}</td><td>${esc(value)}</td><td>${esc(limit)}</td><td><span class="pill ${verdict}">${verdict === 'nodata' ? 'no data' : verdict}</span></td><td class="muted">${Math.round(k.windowMs / 100) / 10}s</td></tr>`;
+            return `<tr data-check="${esc(k.name)}" title="${esc(k.message ?? '')}"><td>${esc(k.name)}</td><td>${esc(value)}</td><td>${esc(limit)}</td><td><span class="pill ${verdict}">${verdict === 'nodata' ? 'no data' : verdict}</span></td><td class="muted">${Math.round(k.windowMs / 100) / 10}s</td></tr>`;
           })
           .join('');
         const events = c.events
