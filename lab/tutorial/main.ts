@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { SCENARIOS } from '../scenarios/index.js';
 import { LANGS, langFromLocale, type Lang } from './content.js';
-import { Tutorial } from './runner.js';
+import { Tutorial, runForListing } from './runner.js';
 
 export const TUTORIAL_HELP = `Usage: lab tutorial 5.2|5.3|5.4|5.5|all [options]
 
@@ -56,6 +56,13 @@ export async function tutorial(argv: string[]): Promise<number> {
   if (!LANGS.includes(lang)) {
     console.error(`lab tutorial: --lang ${values.lang}: available ${LANGS.join(', ')}`);
     return 2;
+  }
+  if (values.step !== undefined) {
+    const ids = names.flatMap((n) => SCENARIOS[n]!.make(runForListing()).steps.map((st) => st.id));
+    if (!ids.includes(values.step)) {
+      console.error(`lab tutorial: --step ${values.step}: no such step in ${names.join(', ')}; steps: ${ids.join(', ')}`);
+      return 2;
+    }
   }
   const seed = Number(values.seed);
   if (!Number.isInteger(seed)) {

@@ -48,7 +48,7 @@ export function columns(s: string): number {
  * Korean particles written apart from an English name (`Pod 를`, `VirtualService 는`, as the
  * walkthrough does) stay on the name's line: a line never starts with a particle.
  */
-const PARTICLE = /^(은|는|이|가|을|를|에|에는|의|로|으로|에서|에서는|와|과|도|만|까지|이며|이고|입니다|이므로|이라는|라는)[.,:;)]*$/;
+const PARTICLE = /^(은\(는\)|이\(가\)|을\(를\)|\(으\)로|은|는|이|가|을|를|에|에는|의|로|으로|에서|에서는|와|과|도|만|까지|이며|이고|입니다|이므로|이라는|라는)[.,:;)]*$/;
 
 function glueParticles(words: string[]): string[] {
   const out: string[] = [];
