@@ -12,6 +12,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { labHome, readLabInfo } from '../controlplane/lab-home.js';
 import { parseAccessLogLines, type ParsedAccessLog } from '../proxy/telemetry/access-log.js';
 import { freePort } from '../runtime/addresses.js';
@@ -22,7 +23,7 @@ import { splitText } from './offline.js';
 import type { CaseResult, ScenarioResult } from './result.js';
 import type { OutboundPolicy, Scenario, ScenarioCase } from './scenario.js';
 import { simulate } from './simulate.js';
-import { OfflineWorld } from './world.js';
+import { OfflineWorld, splitFrom } from './world.js';
 import { DEFAULT_MESH_CONFIG } from '../model/specs.js';
 import type { ProxyTable } from '../model/table.js';
 import { createRandom } from '../router/random.js';
@@ -52,37 +53,46 @@ function labAt(home: string, ingressPort: number): Lab {
 export async function verifyLive(scenarios: Scenario[], opts: { runtime?: string | undefined }): Promise<ScenarioResult[]> {
   const home = labHome();
   const info = readLabInfo(home);
-  let lab: Lab;
-  let started: string | undefined;
-  const probe = info ? labAt(home, info.ingressPort) : undefined;
-  if (probe && (await probe.run(['status']).then(() => true, () => false))) {
-    lab = probe;
-  } else {
-    started = mkdtempSync(join(tmpdir(), 'lab-verify-'));
-    const port = await freePort();
-    lab = labAt(started, port);
-    await lab.run(['up', '--ingress-port', String(port), ...(opts.runtime ? ['--runtime', opts.runtime] : [])]);
-  }
+  const running = info ? labAt(home, info.ingressPort) : undefined;
+  const useRunning = running !== undefined && (await running.run(['status']).then(() => true, () => false));
+  if (useRunning && opts.runtime) throw new LabError('LAB_ERR_USAGE', `--runtime: the lab in ${home} is already running; it is used as it is`);
+  const started = useRunning ? undefined : mkdtempSync(join(tmpdir(), 'lab-verify-'));
   const results: ScenarioResult[] = [];
+  let lab: Lab | undefined = running;
+  let original: OutboundPolicy | undefined;
   let policy: OutboundPolicy | undefined;
   try {
+    if (started) {
+      const port = await freePort();
+      lab = labAt(started, port);
+      await lab.run(['up', '--ingress-port', String(port), ...(opts.runtime ? ['--runtime', opts.runtime] : [])]);
+    }
+    // The mesh's outbound policy is changed per case as needed and put back as it was found.
+    original = await currentPolicy(lab!);
+    policy = original;
     for (const s of scenarios) {
-      const r = await runScenario(lab, s, policy, (p) => (policy = p));
+      const r = await runScenario(lab!, s, policy, (p) => (policy = p));
       results.push(r);
       // A lab of our own is reset between scenarios; a user's lab keeps what was applied.
-      if (started && !r.setupError) await lab.run(['delete', ...s.manifests.flatMap((m) => ['-f', m]), '-n', s.namespace, '--ignore-not-found']);
+      if (started && !r.setupError) await lab!.run(['delete', ...s.manifests.flatMap((m) => ['-f', m]), '-n', s.namespace, '--ignore-not-found']);
     }
-    if (policy && policy !== 'ALLOW_ANY') await lab.run(['install', '--set', 'meshConfig.outboundTrafficPolicy.mode=ALLOW_ANY']);
   } finally {
+    if (!started && original && policy !== original) await lab!.run(['install', '--set', `meshConfig.outboundTrafficPolicy.mode=${original}`]).catch(() => undefined);
     if (started) {
-      await lab.run(['down']).catch(() => undefined);
+      await lab?.run(['down']).catch(() => undefined);
       rmSync(started, { recursive: true, force: true });
     }
   }
   return results;
 }
 
-async function runScenario(lab: Lab, s: Scenario, policy: OutboundPolicy | undefined, setPolicy: (p: OutboundPolicy) => void): Promise<ScenarioResult> {
+async function currentPolicy(lab: Lab): Promise<OutboundPolicy> {
+  const doc = JSON.parse(await lab.run(['get', 'meshconfig', '-o', 'json'])) as { data?: { mesh?: string } };
+  const mesh = parseYaml(doc.data?.mesh ?? '{}') as { outboundTrafficPolicy?: { mode?: string } } | null;
+  return mesh?.outboundTrafficPolicy?.mode === 'REGISTRY_ONLY' ? 'REGISTRY_ONLY' : 'ALLOW_ANY';
+}
+
+async function runScenario(lab: Lab, s: Scenario, policy: OutboundPolicy, setPolicy: (p: OutboundPolicy) => void): Promise<ScenarioResult> {
   const t0 = performance.now();
   const loaded = loadManifests(s.manifests, s.namespace);
   if (loaded.errors.length > 0) return { scenario: s, mode: 'live', cases: [], setupError: `the manifests are invalid:\n${loaded.errors.map(String).join('\n')}`, ms: performance.now() - t0 };
@@ -119,12 +129,13 @@ async function sender(lab: Lab, s: Scenario, c: ScenarioCase): Promise<Sender> {
     if (c.request.port !== 80) throw new LabError('LAB_ERR_USAGE', `live: only the gateway's port 80 is published (request.port ${c.request.port})`);
     return { deployment: 'istio-ingressgateway', namespace: 'istio-system', host: '127.0.0.1', port: lab.ingressPort, absolute: false };
   }
-  const out = await lab.run(['get', 'po', '-n', s.namespace, '-o', 'json']);
+  const { name, ns } = splitFrom(c.request.from, s.namespace);
+  const out = await lab.run(['get', 'po', '-n', ns, '-o', 'json']);
   const pods = (JSON.parse(out) as { items: Array<{ metadata: { ownerReferences?: Array<{ name: string }> }; status?: { ready?: boolean; outboundProxy?: string } }> }).items;
-  const pod = pods.find((p) => p.metadata.ownerReferences?.some((o) => o.name === c.request.from) && p.status?.ready && p.status.outboundProxy);
-  if (!pod) throw new LabError('LAB_ERR_NOT_FOUND', `request.from: no ready pod of Deployment ${c.request.from} in namespace ${s.namespace}`);
+  const pod = pods.find((p) => p.metadata.ownerReferences?.some((o) => o.name === name) && p.status?.ready && p.status.outboundProxy);
+  if (!pod) throw new LabError('LAB_ERR_NOT_FOUND', `request.from: no ready pod of Deployment ${name} in namespace ${ns}`);
   const u = new URL(pod.status!.outboundProxy!);
-  return { deployment: c.request.from, namespace: s.namespace, host: u.hostname, port: Number(u.port), absolute: true };
+  return { deployment: name, namespace: ns, host: u.hostname, port: Number(u.port), absolute: true };
 }
 
 function send(to: Sender, c: ScenarioCase, id: string): Promise<number | 'refused'> {

@@ -10,7 +10,7 @@ import { loadManifests } from './load.js';
 import type { CaseResult, ScenarioResult } from './result.js';
 import type { Scenario, ScenarioCase } from './scenario.js';
 import { simulate, type SimOutcome } from './simulate.js';
-import { OfflineWorld } from './world.js';
+import { OfflineWorld, splitFrom } from './world.js';
 
 export function observedOffline(o: SimOutcome): Observed {
   const obs: Observed = { flags: o.flags, mirrors: o.mirrors.filter((m) => m.percentage > 0).map((m) => m.cluster) };
@@ -47,7 +47,8 @@ function runCase(world: OfflineWorld, scenario: Scenario, c: ScenarioCase, index
   });
   const node = world.node(c.request.from, scenario.namespace);
   if (!node) {
-    return done([`request.from: no Deployment ${JSON.stringify(c.request.from)} in namespace ${scenario.namespace} among the manifests (workloads: ${world.workloads().join(', ') || 'none'}; or "ingress")`], '');
+    const { name, ns } = splitFrom(c.request.from, scenario.namespace);
+    return done([`request.from: no Deployment ${JSON.stringify(name)} in namespace ${ns} among the manifests (workloads: ${world.workloads().join(', ') || 'none'}; or "ingress")`], '');
   }
   const mesh: MeshConfig = { ...DEFAULT_MESH_CONFIG, outboundTrafficPolicy: { mode: c.outboundTrafficPolicy } };
   const table = world.table(node, mesh);

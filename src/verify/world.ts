@@ -40,10 +40,11 @@ export class OfflineWorld {
     });
   }
 
-  /** The ingress gateway (`ingress`) or the first pod of Deployment `workload` in `namespace`. */
+  /** The ingress gateway (`ingress`), or the first pod of Deployment `from` (`name` in `namespace`, or `namespace/name`). */
   node(from: string, namespace: string): ProxyNode | undefined {
     if (from === 'ingress' || from === 'istio-ingressgateway') return this.pods.find((p) => p.node.role === 'gateway' && p.node.labels['istio'] === 'ingressgateway')?.node;
-    return this.pods.find((p) => p.node.workload === from && p.node.namespace === namespace)?.node;
+    const { name, ns } = splitFrom(from, namespace);
+    return this.pods.find((p) => p.node.workload === name && p.node.namespace === ns)?.node;
   }
 
   workloads(): string[] {
@@ -59,6 +60,12 @@ export class OfflineWorld {
     }
     return c.compile(node);
   }
+}
+
+/** `webapp` (in the scenario's namespace) or `team-a/webapp`. */
+export function splitFrom(from: string, namespace: string): { name: string; ns: string } {
+  const slash = from.indexOf('/');
+  return slash < 0 ? { name: from, ns: namespace } : { name: from.slice(slash + 1), ns: from.slice(0, slash) };
 }
 
 /** `replicas` ready pods (default 1), as the Deployment controller would start them. */

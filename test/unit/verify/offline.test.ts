@@ -103,6 +103,52 @@ describe('wrong expectations fail, saying what the tables decide', () => {
   });
 });
 
+describe('rewrites, senders in other namespaces', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'verify-rw-'));
+  writeFileSync(
+    join(dir, 'rules.yaml'),
+    `apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: catalog, namespace: istioinaction}
+spec:
+  hosts: [catalog.istioinaction.svc.cluster.local]
+  http:
+  - name: legacy
+    match: [{uri: {prefix: /v1/items}}]
+    rewrite: {uri: /items, authority: catalog-legacy}
+    route: [{destination: {host: catalog.istioinaction.svc.cluster.local}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: sleep, namespace: tools}
+spec:
+  selector: {matchLabels: {app: sleep}}
+  template:
+    metadata: {labels: {app: sleep}}
+    spec: {containers: [{name: sleep, image: istioinaction/webapp:latest}]}
+`,
+  );
+  const manifests = [m('services/catalog/kubernetes/catalog.yaml'), JSON.stringify(join(dir, 'rules.yaml'))];
+
+  test.each<[string, string, boolean, RegExp | undefined]>([
+    ['the prefix is replaced, the rest kept', `{ from: tools/sleep, url: "http://catalog.istioinaction/v1/items/3?x=1" }
+    expect: { route: legacy, rewrite: { path: "/items/3?x=1", authority: catalog-legacy } }`, true, undefined],
+    ['a wrong rewrite expectation fails', `{ from: tools/sleep, url: "http://catalog.istioinaction/v1/items" }
+    expect: { rewrite: { path: /v1/items } }`, false, /rewrite.path: expected "\/v1\/items", upstream got "\/items"/],
+    // The VirtualService owns the host and has no catch-all: Istio answers 404 NR, not the Service's default route.
+    ['outside the prefix: no route matches', `{ from: tools/sleep, url: "http://catalog.istioinaction/items" }\n    expect: { code: 404, flags: NR }`, true, undefined],
+    ['a sender missing from that namespace', `{ from: istioinaction/sleep, url: "http://catalog.istioinaction/items" }
+    expect: { code: 200 }`, false, /no Deployment "sleep" in namespace istioinaction/],
+  ])('%s', (_name, rest, ok, message) => {
+    const r = run(manifests, `  - name: c
+    request: ${rest}
+`);
+    expect(r.setupError).toBeUndefined();
+    expect(r.cases[0]!.ok).toBe(ok);
+    if (message) expect(r.cases[0]!.failures.join('\n')).toMatch(message);
+  });
+});
+
 describe('reports', () => {
   test('JUnit: a testsuite per scenario, failures with their messages, XML escaped', () => {
     const r = run(EDGE, `  - name: "a <b> & 'c'"\n    request: { from: ingress, url: "http://catalog.istioinaction.io/items" }\n    expect: { code: 200 }\n  - name: ok\n    request: { from: ingress, url: "http://catalog.istioinaction.io/items" }\n    expect: { code: 404, flags: NR }\n`);
