@@ -14,7 +14,7 @@ import { StepFailure, bold, canDoYourself, dim, failureText, green, indent, red,
 import { SCENARIOS } from '../scenarios/index.js';
 import { bookCommand, labLine } from './book.js';
 import { loadCommon, loadScenario, type CommonTexts, type Lang, type ScenarioTexts } from './content.js';
-import { diagnose, expectationOf, readMeshState } from './diagnose.js';
+import { diagnose, expectationOf, readMeshState, type Expectation } from './diagnose.js';
 import { annotate } from './log-annotate.js';
 import { objectsOf, showObject, type ManifestObject, type ShownLine } from './manifest-view.js';
 import { Interrupted, Prompt } from './prompt.js';
@@ -235,6 +235,8 @@ export class Tutorial {
     const step = scenario.steps[index]!;
     this.present(scenario, texts, index, run, history);
     const diy = canDoYourself(step) && (step.act ?? []).length > 0;
+    // What the step should leave, read from the manifests now: a learner may edit them meanwhile.
+    const expected = expectationOf(step.act ?? []);
     let mode: 'watch' | 'diy' = 'watch';
     if (!this.o.yes) {
       if (!diy && (step.act ?? []).some((a) => !('lab' in a))) console.log(dim(this.ui('watchOnly')));
@@ -261,7 +263,7 @@ export class Tutorial {
         }
         console.log(`\n${bold(this.ui('outcome'))}`);
       }
-      const failure = await this.check(step, run.ctx);
+      const failure = await this.check(step, run.ctx, expected);
       this.prompt.throwIfInterrupted();
       if (!failure) {
         const look = texts.steps[step.id]?.look;
@@ -290,7 +292,7 @@ export class Tutorial {
   }
 
   /** Runs the check; on failure prints what it saw and the hints. Returns the failure or undefined. */
-  private async check(step: StepDef, ctx: StepContext): Promise<string | undefined> {
+  private async check(step: StepDef, ctx: StepContext, expected: Expectation): Promise<string | undefined> {
     const sink = new Sink(this.common);
     ctx.sink = sink;
     try {
@@ -302,15 +304,14 @@ export class Tutorial {
       const saw = err instanceof StepFailure ? err.observed : failureText(err);
       console.log(`    ${red(this.ui('fail'))} ${err instanceof StepFailure ? err.expected : ''}`);
       console.log(`    ${bold(this.ui('saw'))} ${saw}`);
-      for (const h of await this.hints(step, ctx, sink.lines)) console.log(`    ${yellow(this.ui('hint'))} ${wrap(h, 90).split('\n').join('\n      ')}`);
+      for (const h of await this.hints(expected, ctx, sink.lines)) console.log(`    ${yellow(this.ui('hint'))} ${wrap(h, 90).split('\n').join('\n      ')}`);
       return saw;
     } finally {
       ctx.sink = undefined;
     }
   }
 
-  private async hints(step: StepDef, ctx: StepContext, lines: ParsedAccessLog[]): Promise<string[]> {
-    const exp = expectationOf(step.act ?? []);
+  private async hints(exp: Expectation, ctx: StepContext, lines: ParsedAccessLog[]): Promise<string[]> {
     try {
       const state = await readMeshState(ctx, exp);
       const found = diagnose(exp, state, lines);
