@@ -36,9 +36,14 @@ export class Prompt {
         w.resolve(l);
       } else this.lines.push(l);
     });
+    // End of input (a closed pipe, Ctrl-D) leaves as q does.
     this.rl.on('close', () => {
       this.closed = true;
-      this.waiter?.reject(new Error('input closed'));
+      if (this.waiter) {
+        this.interrupted = true;
+        this.waiter.reject(new Interrupted());
+        this.waiter = undefined;
+      }
     });
   }
 
@@ -65,7 +70,7 @@ export class Prompt {
     process.stdout.write(`${question} `);
     const queued = this.lines.shift();
     if (queued !== undefined) return queued.trim().toLowerCase();
-    if (this.closed) throw new Error('input closed');
+    if (this.closed) this.quit();
     const line = await new Promise<string>((resolve, reject) => (this.waiter = { resolve, reject }));
     return line.trim().toLowerCase();
   }
