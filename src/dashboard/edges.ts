@@ -36,6 +36,8 @@ export interface EdgeStats {
   codes: Record<string, number>;
   /** Response flags (other than `-`) -> requests in the window. */
   flags: Record<string, number>;
+  /** The weight (percent) the applicable VirtualService route gives this edge's server, when it splits. */
+  ruleWeight?: number;
   /** To an external host without a ServiceEntry: the catch-all cluster that took it (egress policy). */
   catchAll?: 'PassthroughCluster' | 'BlackHoleCluster';
 }

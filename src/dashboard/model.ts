@@ -9,6 +9,7 @@ import { windowStart, type Scrape } from './scrapes.js';
 import { buildEdges, UNKNOWN_NODE, workloadNode, type EdgeStats } from './edges.js';
 import { canaryView, parseCanaryEvents, type CanaryView } from './canary-view.js';
 import { egressView, type EgressView } from './egress.js';
+import { ruleWeights } from './rule-weights.js';
 import { objectsShaping, templateLabels, toConfigObject, type ConfigObject } from './traffic-config.js';
 
 export interface GraphNode {
@@ -91,6 +92,11 @@ export function buildSnapshot(i: ModelInput): DashboardSnapshot {
     rateSeconds: rateStart ? (latest.at - rateStart.at) / 1000 : 0,
   });
 
+  const rules = ruleWeights(i.objects, edges.filter((e) => e.kind === 'traffic'));
+  for (const e of edges) {
+    const w = e.kind === 'traffic' ? rules.get(`${e.source}->${e.target}`) : undefined;
+    if (w !== undefined) e.ruleWeight = w;
+  }
   const deployments = i.objects.filter((o) => o.kind === 'Deployment');
   const pods = i.objects.filter((o) => o.kind === 'Pod');
   const nodes = new Map<string, GraphNode>();

@@ -39,16 +39,18 @@ async function traffic(lab: TestLab, n: number, concurrency = 4): Promise<number
 }
 
 /** Background traffic until stopped (bounded by `maxMs`), for the canary's checks to have data. */
-function steadyLoad(lab: TestLab, everyMs = 40, maxMs = 360_000): { stop: () => Promise<number[]> } {
+function steadyLoad(lab: TestLab, workers = 3, everyMs = 20, maxMs = 360_000): { stop: () => Promise<number[]> } {
   let stopped = false;
   const statuses: number[] = [];
   const deadline = Date.now() + maxMs;
-  const done = (async () => {
-    while (!stopped && Date.now() < deadline) {
-      statuses.push((await lab.ingress('/api/catalog', WEBAPP)).status);
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  })();
+  const done = Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (!stopped && Date.now() < deadline) {
+        statuses.push((await lab.ingress('/api/catalog', WEBAPP)).status);
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+    }),
+  );
   return {
     stop: async () => {
       stopped = true;
@@ -87,7 +89,9 @@ for (const rt of runtimes) {
 
     beforeAll(async () => {
       mkdirSync(OUT, { recursive: true });
-      await lab.up(...rt.args, '--time-scale', '45', '--dashboard');
+      // 9x: a 45 s analysis interval takes 5 s, and the checks' windows (1m, 30s) hold enough of the
+      // canary's share of the load even on a busy machine (at 45x a 0.7 s window at 10% may see none).
+      await lab.up(...rt.args, '--time-scale', '9', '--dashboard');
       browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });
       page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     }, 240_000);
@@ -149,6 +153,9 @@ for (const rt of runtimes) {
       // What a person reads: each edge's share of webapp's calls to catalog.
       expect(v2.label).toContain(`${Math.round((100 * v2.requests) / 200)}%`);
       expect(v1.label).toContain(`${Math.round((100 * v1.requests) / 200)}%`);
+      // ... beside the weight the VirtualService asks for.
+      expect(v2.label).toContain('(rule 10%)');
+      expect(v1.label).toContain('(rule 90%)');
       const ingress = (await edge(page, 'istio-system/istio-ingressgateway', 'istioinaction/webapp'))!;
       expect(ingress.requests).toBe(200);
       expect(ingress.label).toContain('100% ok');
@@ -184,10 +191,10 @@ for (const rt of runtimes) {
             return first >= 0 && w.slice(first + 1).some((x) => x >= 20);
           },
           undefined,
-          { timeout: 120_000 },
+          { timeout: 180_000 },
         );
         await page.screenshot({ path: join(OUT, `${rt.name}-canary-progressing.png`), fullPage: true });
-        await page.waitForSelector('#canary-catalog-release[data-phase="Succeeded"]', { timeout: 120_000 });
+        await page.waitForSelector('#canary-catalog-release[data-phase="Succeeded"]', { timeout: 180_000 });
       } finally {
         statuses = await load.stop();
       }

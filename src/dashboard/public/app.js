@@ -96,12 +96,13 @@ function edgeSvg(e, a, b, i, offset) {
   const mx = forward ? bezier(t, x1, x1 + dx, x2 - dx, x2) : (a.x + b.x + NODE_W) / 2;
   const my = (forward ? bezier(t, y1, y1, y2, y2) : Math.max(a.y, b.y) + NODE_H + 60) + offset * 1.6;
   const via = e.catchAll === 'BlackHoleCluster' ? 'blocked · ' : e.catchAll === 'PassthroughCluster' ? 'passthrough · ' : '';
-  const first = mirror ? `mirror · ${fmtRps(e.rps)} req/s` : `${via}${fmtPct(100 * e.share, 0)} · ${fmtRps(e.rps)} req/s`;
+  const rule = num(e.ruleWeight) ? ` (rule ${e.ruleWeight}%)` : '';
+  const first = mirror ? `mirror · ${fmtRps(e.rps)} req/s` : `${via}${fmtPct(100 * e.share, 0)}${rule} · ${fmtRps(e.rps)} req/s`;
   const second = mirror ? `${Math.round(e.requests)} copies` : `${fmtPct(e.successRate)} ok · p90 ${fmtMs(e.p90Ms)}`;
   const w = Math.max(first.length, second.length) * 6.3 + 12;
   const path = `<path class="edge-line" id="edge-path-${i}" d="${d}" stroke="${COLORS[h]}" stroke-width="${width.toFixed(1)}" ${mirror ? 'stroke-dasharray="7 5"' : ''} marker-end="url(#arrow-${h})"/>`;
   const label = `<g class="edge ${h}" data-edge="${esc(e.id)}" data-source="${esc(e.source)}" data-target="${esc(e.target)}" data-kind="${e.kind}"
-      data-requests="${Math.round(e.requests)}" data-share="${num(e.share) ? e.share.toFixed(4) : ''}" data-success="${num(e.successRate) ? e.successRate.toFixed(2) : ''}">
+      data-requests="${Math.round(e.requests)}" data-share="${num(e.share) ? e.share.toFixed(4) : ''}" data-rule="${num(e.ruleWeight) ? e.ruleWeight : ''}" data-success="${num(e.successRate) ? e.successRate.toFixed(2) : ''}">
     <rect class="label-bg" x="${mx - w / 2}" y="${my - 17}" width="${w}" height="32" rx="4"/>
     <text class="label share" x="${mx}" y="${my - 3}" text-anchor="middle">${esc(first)}</text>
     <text class="label" x="${mx}" y="${my + 11}" text-anchor="middle">${esc(second)}</text>
