@@ -10,6 +10,7 @@ import { INGRESS_GATEWAY } from '../controlplane/controlplane.js';
 import type { KubeObject } from '../model/objects.js';
 import { DEFAULT_MESH_CONFIG, type MeshConfig, type PodTemplate } from '../model/specs.js';
 import type { ProxyTable } from '../model/table.js';
+import { programForImage } from '../runtime/images.js';
 
 /** Stands in for the external service's address in the lab's DNS (`hosts`); never connected to. */
 const EXTERNAL_STANDIN = { address: '127.255.0.1', port: 80 };
@@ -62,6 +63,15 @@ export class OfflineWorld {
   }
 }
 
+function isProxyImage(image: string | undefined): boolean {
+  if (!image) return false;
+  try {
+    return programForImage(image, '') === 'proxy';
+  } catch {
+    return false; // an image the lab cannot run is an app for routing purposes
+  }
+}
+
 /** `webapp` (in the scenario's namespace) or `team-a/webapp`. */
 export function splitFrom(from: string, namespace: string): { name: string; ns: string } {
   const slash = from.indexOf('/');
@@ -75,8 +85,10 @@ function podsOf(d: KubeObject, index: number): OfflinePod[] {
   const labels = { ...(template?.metadata?.labels ?? {}) };
   const namespace = d.metadata.namespace ?? 'default';
   const containers = template?.spec.containers ?? [];
-  const ports = containers.flatMap((c) => (c.ports ?? []).map((p) => p.containerPort));
-  const gateway = labels['istio'] === 'ingressgateway';
+  // As the pod manager decides: a pod whose first container is the proxy image is a gateway, and
+  // a sidecar's inbound ports are its first (app) container's.
+  const gateway = labels['istio'] === 'ingressgateway' || isProxyImage(containers[0]?.image);
+  const ports = gateway ? [] : (containers[0]?.ports ?? []).map((p) => p.containerPort);
   const replicas = Math.max(0, spec.replicas ?? 1);
   const out: OfflinePod[] = [];
   for (let r = 0; r < replicas; r++) {

@@ -149,6 +149,50 @@ spec:
   });
 });
 
+describe('a gateway of the user\'s own', () => {
+  test('a Deployment running the proxy image is a gateway: its Gateway\'s hosts route there, not at the ingress', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verify-gw-'));
+    writeFileSync(
+      join(dir, 'gw.yaml'),
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: edge-gateway, namespace: edge}
+spec:
+  selector: {matchLabels: {istio: edge-gateway}}
+  template:
+    metadata: {labels: {istio: edge-gateway}}
+    spec: {containers: [{name: istio-proxy, image: "docker.io/istio/proxyv2:1.16.1"}]}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: Gateway
+metadata: {name: edge, namespace: edge}
+spec:
+  selector: {istio: edge-gateway}
+  servers: [{port: {number: 8080, name: http, protocol: HTTP}, hosts: ["shop.example.com"]}]
+---
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: shop, namespace: edge}
+spec:
+  hosts: [shop.example.com]
+  gateways: [edge]
+  http: [{route: [{destination: {host: catalog.istioinaction.svc.cluster.local}}]}]
+`,
+    );
+    const r = run([m('services/catalog/kubernetes/catalog.yaml'), JSON.stringify(join(dir, 'gw.yaml'))], `  - name: own gateway
+    request: { from: edge/edge-gateway, host: shop.example.com, port: 8080 }
+    expect: { code: 200, cluster: "outbound|80||catalog.istioinaction.svc.cluster.local" }
+  - name: the ingress gateway does not serve it
+    request: { from: ingress, host: shop.example.com, port: 8080 }
+    expect: { code: 404 }
+`);
+    expect(r.cases.map((c) => [c.name, c.ok, c.failures])).toEqual([
+      ['own gateway', true, []],
+      ['the ingress gateway does not serve it', false, ['the connection was refused: no listener on that port (no Gateway server for it)']],
+    ]);
+  });
+});
+
 describe('reports', () => {
   test('JUnit: a testsuite per scenario, failures with their messages, XML escaped', () => {
     const r = run(EDGE, `  - name: "a <b> & 'c'"\n    request: { from: ingress, url: "http://catalog.istioinaction.io/items" }\n    expect: { code: 200 }\n  - name: ok\n    request: { from: ingress, url: "http://catalog.istioinaction.io/items" }\n    expect: { code: 404, flags: NR }\n`);
