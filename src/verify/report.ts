@@ -29,7 +29,6 @@ function fmtMs(ms: number): string {
 
 export function xmlEscape(s: string): string {
   // XML 1.0 cannot carry most control characters even escaped: drop them.
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
