@@ -7,6 +7,8 @@ import { countVersions, http, repeat } from '../lib/http.js';
 import { SteadyLoad } from '../lib/load.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LAB_BIN, ROOT } from '../lib/paths.js';
+import { readLabInfo, readToken } from '../../src/controlplane/lab-home.js';
+import { apiAuthHeaders } from '../../src/cli/client.js';
 import { Scenario, dim, type StepContext } from '../lib/scenario.js';
 import { callGraphSetup } from '../lib/setup.js';
 import { binomialBounds } from '../lib/stats.js';
@@ -136,6 +138,59 @@ class CanaryWatch {
   }
 }
 
+/**
+ * The control plane's pod watch (what `lab get po -w` reads), followed in-process: it hands over
+ * the canary pod's address (catalog-<hash>-..., not the primary) the moment the pod is ready. At
+ * 45x the canary moves a step a second; looking for the pod with repeated `lab get po` on a loaded
+ * machine found it only near the canary's last step, and the failure was injected too late.
+ */
+class CanaryPodWatch {
+  private readonly abort = new AbortController();
+  private ip = '';
+  private waiters: Array<() => void> = [];
+
+  constructor(home: string) {
+    const info = readLabInfo(home);
+    if (!info) throw new Error(`no lab in ${home}`);
+    void (async () => {
+      const res = await fetch(`${info.api}/watch?${new URLSearchParams({ kind: 'Pod', namespace: 'istioinaction' })}`, { headers: apiAuthHeaders(readToken(home)), signal: this.abort.signal });
+      let buf = '';
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buf += decoder.decode(chunk, { stream: true });
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const ev = JSON.parse(buf.slice(0, nl)) as { type: string; object: { metadata: { name: string }; status?: { podIP?: string; ready?: boolean } } };
+          buf = buf.slice(nl + 1);
+          const { metadata, status } = ev.object;
+          if (ev.type !== 'DELETED' && /^catalog-(?!primary-|v2-)/.test(metadata.name) && status?.ready && status.podIP) {
+            this.ip = status.podIP;
+            for (const w of this.waiters.splice(0)) w();
+          }
+        }
+      }
+    })().catch(() => {});
+  }
+
+  /** The ready canary pod's address, or '' at the deadline. */
+  async readyPodIP(timeoutMs: number): Promise<string> {
+    if (!this.ip) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, timeoutMs);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    return this.ip;
+  }
+
+  stop(): void {
+    this.abort.abort();
+  }
+}
+
 async function followCanary(ctx: StepContext, until: (v: CanaryView) => boolean, timeoutMs: number): Promise<{ final: CanaryView; seen: string[] }> {
   const w = new CanaryWatch(ctx);
   try {
@@ -255,6 +310,7 @@ function canarySteps(s: Scenario, run: LabRun, url: string, headers: Record<stri
         run: async (ctx) => {
           const load = new SteadyLoad(url, { headers }, 50);
           const watch = new CanaryWatch(ctx);
+          const pods = new CanaryPodWatch(run.home);
           try {
             await watch.until((v) => v.phase !== undefined, 20_000);
             await ctx.lab(['apply', '-f', 'ch5/flagger/catalog-deployment-v1.yaml', ...NS]);
@@ -263,13 +319,8 @@ function canarySteps(s: Scenario, run: LabRun, url: string, headers: Record<stri
             const started = await watch.until((v) => v.phase === 'Progressing', scaled(2 * 45_000) + 20_000);
             ctx.expect(started.phase === 'Progressing', 'the new revision detected (Progressing)', String(started.phase));
             // The new revision's pod, then the book's failure injection sent to it.
-            let ip = '';
-            const deadline = Date.now() + 20_000;
-            while (!ip && Date.now() < deadline) {
-              const pods = JSON.parse(await ctx.labOut(['get', 'po', '-l', 'app=catalog', '-o', 'json', ...NS], true)) as { items: Array<{ status: { podIP?: string; ready?: boolean } }> };
-              ip = pods.items.find((p) => p.status.ready)?.status.podIP ?? '';
-              if (!ip) await new Promise((r) => setTimeout(r, 50));
-            }
+            console.log(dim('    $ lab get po -w -n istioinaction   # until the canary pod is ready'));
+            const ip = await pods.readyPodIP(20_000);
             ctx.expect(ip !== '', 'a ready canary pod', 'none');
             const inject = await http(`http://${ip}:3000/blowup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"500","percentage":75}' });
             ctx.expect(inject.status === 200, 'blowup accepted', `${inject.status} ${inject.body}`);
@@ -278,6 +329,7 @@ function canarySteps(s: Scenario, run: LabRun, url: string, headers: Record<stri
             // The whole status (failed checks and all), as -o json shows it.
             final = await canaryStatus(ctx);
           } finally {
+            pods.stop();
             watch.stop();
             await load.stop();
           }
