@@ -97,13 +97,16 @@ export function judge(spec: CanarySpec, m: MetricCheck, outcome: QueryOutcome): 
   return { name: m.name, value, ok: true };
 }
 
-/** Runs one check through the provider. */
-export async function runCheck(spec: CanarySpec, m: MetricCheck, provider: MetricsProvider, templates: TemplateLookup, timeScale: number): Promise<CheckResult> {
+/**
+ * Runs one check through the provider; `at`: the evaluation time (ms), the same for every check of
+ * a tick so they judge the same window (default: the provider's now).
+ */
+export async function runCheck(spec: CanarySpec, m: MetricCheck, provider: MetricsProvider, templates: TemplateLookup, timeScale: number, at?: number): Promise<CheckResult> {
   const q = checkQuery(spec, m, templates, timeScale);
   if ('error' in q) return { name: m.name, value: NaN, ok: false, message: q.error };
   let outcome: QueryOutcome;
   try {
-    outcome = { value: singleValue(await provider.query(q.query), q.query) };
+    outcome = { value: singleValue(await provider.query(q.query, at), q.query) };
   } catch (err) {
     outcome = err instanceof NoValuesError ? { noValues: err.message } : { failed: (err as Error).message };
   }

@@ -126,7 +126,7 @@ export class CanaryController {
     let checks: CheckResult[] | undefined;
     if (prev.phase === 'Progressing' && prev.canaryWeight > 0 && obs.canaryReady && obs.targetRevision === prev.lastAppliedSpec && prev.failedChecks < spec.threshold) {
       const templates = (ns: string, name: string) => this.o.store.get('MetricTemplate', ns, name);
-      checks = await Promise.all(spec.metrics.map((m) => runCheck(spec, m, provider, templates, this.o.timeScale)));
+      checks = await Promise.all(spec.metrics.map((m) => runCheck(spec, m, provider, templates, this.o.timeScale, now)));
     }
     const runChecks = (): CheckResult[] => {
       if (!checks) throw new Error('canary state machine asked for checks the controller did not expect to need');
