@@ -43,6 +43,8 @@ export interface ObservationSink {
 
 export class StepContext {
   sink: ObservationSink | undefined;
+  /** The word before an observation (the tutorial prints it in the learner's language). */
+  observedLabel = 'observed:';
 
   constructor(readonly env: Record<string, string>) {}
 
@@ -76,7 +78,7 @@ export class StepContext {
   }
 
   observe(text: string): void {
-    console.log(`    ${bold('observed:')} ${text}`);
+    console.log(`    ${bold(this.observedLabel)} ${text}`);
   }
 
   expect(ok: boolean, expected: string, observed: string): void {

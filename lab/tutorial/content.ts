@@ -50,7 +50,7 @@ function strings(file: string, field: string, v: unknown, required: readonly str
   return v as Record<string, string>;
 }
 
-export const UI_KEYS = ['step', 'why', 'manifest', 'against', 'commands', 'book', 'lab', 'outcome', 'look', 'promptMode', 'promptNext', 'promptAfter', 'promptRetry', 'diyIntro', 'diyEnv', 'diyWait', 'watchOnly', 'pass', 'fail', 'saw', 'hint', 'setup', 'labStarting', 'labReady', 'interrupted', 'resume', 'cleanup', 'kept', 'done', 'split', 'splitWeights', 'logTitle', 'skipped'] as const;
+export const UI_KEYS = ['step', 'why', 'manifest', 'against', 'commands', 'book', 'lab', 'outcome', 'look', 'promptMode', 'promptNext', 'promptAfter', 'promptRetry', 'diyIntro', 'diyEnv', 'diyWait', 'watchOnly', 'pass', 'fail', 'saw', 'observed', 'hint', 'setup', 'labStarting', 'labReady', 'interrupted', 'resume', 'cleanup', 'kept', 'done', 'split', 'splitWeights', 'logTitle'] as const;
 
 export function loadCommon(lang: Lang, dir = CONTENT_DIR): CommonTexts {
   const file = join(dir, lang, 'common.yaml');

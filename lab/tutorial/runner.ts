@@ -144,6 +144,7 @@ export class Tutorial {
     const runtime = this.o.runtime ? ['--runtime', this.o.runtime] : [];
     const run = await startLab(this.o.seed, [...runtime, ...(SCENARIOS[name]!.up ?? [])], { quiet: true });
     this.run = run;
+    run.ctx.observedLabel = this.ui('observed');
     try {
       this.prompt.throwIfInterrupted();
       console.log(this.ui('labReady', { home: run.home, port: run.ingressPort }));
