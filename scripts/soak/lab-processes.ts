@@ -1,10 +1,11 @@
 /**
  * The local runtime's processes of one lab, read from /proc (Linux): the control plane, the node
- * agent and every container of every pod (the agent's children), with their CPU time. The soak
- * reports from it what a request costs across the whole call graph, so a rate the machine cannot
- * carry is explained by the numbers rather than guessed at.
+ * agent and every container of every pod (the agent's children), with their CPU time, beside the
+ * whole machine's. The soak reports from it what a request costs across the call graph and how
+ * much of the machine the lab had, so a rate the machine cannot carry is explained by numbers.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import type { ProcessSample } from './analysis.js';
 
 export interface LabProcess {
   pid: number;
@@ -86,4 +87,66 @@ export function cpuByProcess(procs: readonly LabProcess[]): Map<string, number> 
     if (s !== undefined) out.set(p.name, s);
   }
   return out;
+}
+
+/** A process's RSS and descriptors from /proc (the local runtime's control plane). */
+export function procSample(pid: number, t: number): ProcessSample | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { t, rssBytes: Number(m?.[1] ?? 0) * 1024, fds: readdirSync(`/proc/${pid}/fd`).length };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy and total CPU time of the whole machine (clock ticks over all cores), from /proc/stat. */
+export function machineTicks(): { busy: number; total: number } | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuSnapshot {
+  t: number;
+  byProcess: Map<string, number>;
+  generator?: number;
+  machine?: { busy: number; total: number };
+}
+
+/** CPU per process over the window after the warm-up, and what it comes to per answered request. */
+export interface CpuReport {
+  seconds: number;
+  requests: number;
+  /** Cores the machine had busy on average, all of it, and how much of that was this lab and its load. */
+  machineBusyCores?: number;
+  labCores: number;
+  generatorCores?: number;
+  /** ms of CPU per answered request, by process, most first. */
+  msPerRequest: Array<{ name: string; ms: number; cores: number }>;
+  totalMsPerRequest: number;
+}
+
+export function cpuReport(a: CpuSnapshot, b: CpuSnapshot, requests: number, cores: number): CpuReport {
+  const seconds = b.t - a.t;
+  const rows = [...b.byProcess].filter(([k]) => a.byProcess.has(k)).map(([name, v]) => {
+    const used = v - a.byProcess.get(name)!;
+    return { name, ms: requests > 0 ? (used * 1000) / requests : NaN, cores: used / seconds };
+  });
+  rows.sort((x, y) => y.ms - x.ms);
+  const labCores = rows.reduce((sum, r) => sum + r.cores, 0);
+  const machineBusyCores =
+    a.machine && b.machine && b.machine.total > a.machine.total ? ((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * cores : undefined;
+  return {
+    seconds,
+    requests,
+    machineBusyCores,
+    labCores,
+    generatorCores: a.generator !== undefined && b.generator !== undefined ? (b.generator - a.generator) / seconds : undefined,
+    msPerRequest: rows,
+    totalMsPerRequest: rows.reduce((sum, r) => sum + r.ms, 0),
+  };
 }

@@ -23,45 +23,43 @@
  *
  * Everything runs on loopback (or the lab's own containers) and is torn down afterwards.
  */
-import { execFile, fork, type ChildProcess } from 'node:child_process';
-import { request } from 'node:http';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
-import { parseAllDocuments, stringify } from 'yaml';
-import { ApiClient } from '../../src/cli/client.js';
+import { parseArgs } from 'node:util';
 import { parseGoDuration } from '../../src/config/duration.js';
 import { loadManifestPaths } from '../../src/config/manifest.js';
-import { readLabInfo, readToken } from '../../src/controlplane/lab-home.js';
-import { freePort } from '../../src/runtime/addresses.js';
-import { DEFAULT_BOUNDS, judgeLoad, judgeProcess, type ProcessSample, type ProcessVerdict } from './analysis.js';
-import { cpuByProcess, cpuSeconds, labProcesses, type LabProcess } from './lab-processes.js';
-import type { LoadResult, LoadSecond, SoakLoadJob } from './loadgen.js';
+import { readLabInfo } from '../../src/controlplane/lab-home.js';
 import { readAgentInfo } from '../../src/runtime/local/agent-protocol.js';
+import { DEFAULT_BOUNDS, judgeLoad, judgeProcess, type ProcessSample, type ProcessVerdict } from './analysis.js';
+import { cpuByProcess, cpuReport, cpuSeconds, labProcesses, machineTicks, procSample, type CpuSnapshot, type LabProcess } from './lab-processes.js';
+import type { LoadResult, LoadSecond, SoakLoadJob } from './loadgen.js';
+import {
+  CALL_GRAPH,
+  getThroughIngress,
+  halfMirrorFile,
+  MIRROR_VS,
+  PATH,
+  podRestarts,
+  proxies,
+  proxyStats,
+  ROOT,
+  settleFds,
+  sleep,
+  SoakLab,
+  waitFor,
+  WEBAPP_HOST,
+  type ProxyStats,
+} from './soak-lab.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, '..', '..', '..');
-const BIN = join(ROOT, 'bin', 'lab.js');
-const run = promisify(execFile);
 
 const USAGE = `Usage: npm run test:soak [-- --duration 10m] [--rate 500] [--runtime local|docker] [--apply-every 2s]
        [--sample-every 2s] [--warmup 0.2] [--connections 32] [--out DIR] [--keep]`;
 
-const CALL_GRAPH = [
-  'services/catalog/kubernetes/catalog.yaml',
-  'services/catalog/kubernetes/catalog-deployment-v2.yaml',
-  'services/webapp/kubernetes/webapp.yaml',
-  'services/webapp/istio/webapp-catalog-gw-vs.yaml',
-  'ch5/catalog-dest-rule.yaml',
-  'ch5/catalog-vs-v2-mirror.yaml',
-];
-const MIRROR_VS = 'ch5/catalog-vs-v2-mirror.yaml';
 const MIN_WARMUP_SECONDS = 40;
-const WEBAPP_HOST = 'webapp.istioinaction.io';
-const PATH = '/api/catalog';
-
 interface Options {
   durationMs: number;
   rate: number;
@@ -121,189 +119,6 @@ function options(argv: string[]): Options | undefined {
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-/** A lab of its own: a fresh LAB_HOME and a free ingress port. */
-class SoakLab {
-  readonly home = mkdtempSync(join(tmpdir(), 'istio-lab-soak-home-'));
-  ingressPort = 0;
-  api!: ApiClient;
-
-  async cli(...args: string[]): Promise<string> {
-    const env = { ...process.env, LAB_HOME: this.home, NO_COLOR: '1' };
-    try {
-      const { stdout } = await run(process.execPath, [BIN, ...args], { cwd: ROOT, env, maxBuffer: 64 << 20 });
-      return stdout;
-    } catch (err) {
-      const e = err as { stderr?: string; stdout?: string; message: string };
-      throw new Error(`lab ${args.join(' ')} failed: ${(e.stderr || e.stdout || e.message).trim()}`);
-    }
-  }
-
-  async up(runtime: string): Promise<void> {
-    this.ingressPort = await freePort();
-    await this.cli('up', '--ingress-port', String(this.ingressPort), '--seed', '15', '--runtime', runtime);
-    const info = readLabInfo(this.home);
-    if (!info) throw new Error(`lab up wrote no lab.json in ${this.home}`);
-    this.api = new ApiClient(info, readToken(this.home));
-  }
-
-  async down(): Promise<void> {
-    await this.cli('down').catch((err: Error) => console.error(err.message));
-  }
-}
-
-interface ProxyInfo {
-  key: string;
-  role: string;
-  adminUrl: string;
-  version?: string;
-  lastError?: string;
-}
-
-interface Pod {
-  metadata: { name: string; namespace: string };
-  status: { restarts?: number };
-}
-
-async function proxies(lab: SoakLab): Promise<ProxyInfo[]> {
-  return (await lab.api.call<{ proxies: ProxyInfo[] }>('GET', '/proxies')).proxies;
-}
-
-async function podRestarts(lab: SoakLab): Promise<Map<string, number>> {
-  const pods = (await lab.api.call<{ items: Pod[] }>('GET', '/objects?kind=Pod&namespace=*')).items;
-  return new Map(pods.map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, p.status.restarts ?? 0]));
-}
-
-type ProxyStats = Record<string, number>;
-
-async function proxyStats(p: ProxyInfo): Promise<ProxyStats> {
-  const res = await fetch(`${p.adminUrl}/stats`, { signal: AbortSignal.timeout(5000) });
-  if (!res.ok) throw new Error(`${p.adminUrl}/stats: HTTP ${res.status}`);
-  return (await res.json()) as ProxyStats;
-}
-
-/** One request to webapp through the ingress (node:http: fetch does not send a Host header of its own). */
-function getThroughIngress(port: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolveReply, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: PATH, headers: { host: WEBAPP_HOST }, agent: false, timeout: 5000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolveReply({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer in 5 s')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/**
- * How long the proxies keep an idle connection: downstream 60 s (src/proxy/http1/server.ts, swept
- * every 5 s), the demo apps' clients 60 s, upstream 4 s. Once they all have gone, every
- * descriptor the load opened must be closed again.
- */
-const IDLE_CLOSE_WAIT_MS = 90_000;
-
-/**
- * Waits (bounded) until every proxy holds no more descriptors than before the load plus `slack`;
- * returns the last count of each.
- */
-async function settleFds(mesh: ProxyInfo[], before: Map<string, number | undefined>, slack: number): Promise<Map<string, number | undefined>> {
-  const last = new Map<string, number | undefined>();
-  const deadline = Date.now() + IDLE_CLOSE_WAIT_MS;
-  for (;;) {
-    for (const p of mesh) last.set(p.key, await proxyStats(p).then((s) => s.process_open_fds, () => last.get(p.key)));
-    const settled = mesh.every((p) => {
-      const b = before.get(p.key);
-      const now = last.get(p.key);
-      return b === undefined || (now !== undefined && now <= b + slack);
-    });
-    if (settled || Date.now() > deadline) return last;
-    await sleep(2000);
-  }
-}
-
-/** A process's RSS and descriptors from /proc (the local runtime's control plane). */
-function procSample(pid: number, t: number): ProcessSample | undefined {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return { t, rssBytes: Number(m?.[1] ?? 0) * 1024, fds: readdirSync(`/proc/${pid}/fd`).length };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Busy and total CPU time of the whole machine (clock ticks over all cores), from /proc/stat. */
-function machineTicks(): { busy: number; total: number } | undefined {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
-  } catch {
-    return undefined;
-  }
-}
-
-interface CpuSnapshot {
-  t: number;
-  byProcess: Map<string, number>;
-  generator?: number;
-  machine?: { busy: number; total: number };
-}
-
-/** CPU per process over the window after the warm-up, and what it comes to per answered request. */
-interface CpuReport {
-  seconds: number;
-  requests: number;
-  /** Cores the machine had busy on average, all of it, and how much of that was this lab and its load. */
-  machineBusyCores?: number;
-  labCores: number;
-  generatorCores?: number;
-  /** ms of CPU per answered request, by process, most first. */
-  msPerRequest: Array<{ name: string; ms: number; cores: number }>;
-  totalMsPerRequest: number;
-}
-
-function cpuReport(a: CpuSnapshot, b: CpuSnapshot, requests: number, cores: number): CpuReport {
-  const seconds = b.t - a.t;
-  const rows = [...b.byProcess].filter(([k]) => a.byProcess.has(k)).map(([name, v]) => {
-    const used = v - a.byProcess.get(name)!;
-    return { name, ms: requests > 0 ? (used * 1000) / requests : NaN, cores: used / seconds };
-  });
-  rows.sort((x, y) => y.ms - x.ms);
-  const labCores = rows.reduce((sum, r) => sum + r.cores, 0);
-  const machineBusyCores =
-    a.machine && b.machine && b.machine.total > a.machine.total ? ((b.machine.busy - a.machine.busy) / (b.machine.total - a.machine.total)) * cores : undefined;
-  return {
-    seconds,
-    requests,
-    machineBusyCores,
-    labCores,
-    generatorCores: a.generator !== undefined && b.generator !== undefined ? (b.generator - a.generator) / seconds : undefined,
-    msPerRequest: rows,
-    totalMsPerRequest: rows.reduce((sum, r) => sum + r.ms, 0),
-  };
-}
-
-/** The second table: the book's mirror VirtualService, mirroring half the requests instead of all. */
-function halfMirrorFile(home: string): string {
-  const docs = parseAllDocuments(readFileSync(join(ROOT, MIRROR_VS), 'utf8')).map((d) => d.toJS() as { spec: { http: Array<Record<string, unknown>> } });
-  for (const d of docs) d.spec.http[0]!.mirrorPercentage = { value: 50 };
-  const file = join(home, 'catalog-vs-v2-mirror-50.yaml');
-  writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
-  return file;
-}
 
 function startLoad(job: SoakLoadJob, onSecond: (s: LoadSecond) => void): { child: ChildProcess; result: Promise<LoadResult> } {
   const child = fork(join(HERE, 'loadgen.js'), [JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
