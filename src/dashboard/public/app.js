@@ -33,7 +33,7 @@ const COLORS = { ok: '#2e9e5b', warn: '#e08a00', bad: '#d23b3b', mirror: '#7a4fd
 
 const NODE_W = 200;
 const NODE_H = 58;
-const COL_W = 380;
+const COL_W = 400;
 const ROW_H = 112;
 const PAD = 24;
 
@@ -92,7 +92,7 @@ function edgeSvg(e, a, b, i, offset) {
   const forward = x2 > x1;
   const d = forward ? `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}` : `M${a.x + NODE_W / 2},${a.y + NODE_H} C${a.x},${a.y + NODE_H + 80} ${b.x + NODE_W},${b.y + NODE_H + 80} ${b.x + NODE_W / 2},${b.y + NODE_H}`;
   // Labels sit near the called end, where fanned-out edges are furthest apart.
-  const t = 0.6;
+  const t = 0.5;
   const mx = forward ? bezier(t, x1, x1 + dx, x2 - dx, x2) : (a.x + b.x + NODE_W) / 2;
   const my = (forward ? bezier(t, y1, y1, y2, y2) : Math.max(a.y, b.y) + NODE_H + 60) + offset * 1.6;
   const via = e.catchAll === 'BlackHoleCluster' ? 'blocked · ' : e.catchAll === 'PassthroughCluster' ? 'passthrough · ' : '';
