@@ -10,9 +10,9 @@
  * failed, no request failed, and at least 95% of the target rate was answered; it exits non-zero
  * otherwise and says which.
  *
- *   --duration D      how long the load runs (Go duration; default 10m; CI: 75s)
- *   --rate N          requests per second (default 500)
- *   --runtime R       local (default) or docker
+ *   --duration D      how long the load runs (Go duration; default $SOAK_DURATION or 10m; CI: 75s)
+ *   --rate N          requests per second (default $SOAK_RATE or 500)
+ *   --runtime R       local or docker (default $LAB_RUNTIME or local)
  *   --apply-every D   time between VirtualService applies (default 2s)
  *   --sample-every D  time between samples of every proxy (default 2s)
  *   --warmup F        share of the run before growth counts (default 0.2; at least 40 s, or half
