@@ -24,7 +24,8 @@ Options:
                     the earlier steps' commands set the lab up first
   --yes             run every step without pausing (CI); exits 1 if a check fails
   --lang ko|en      language of the texts (default: from LC_ALL/LC_MESSAGES/LANG, else en)
-  --keep            leave the lab running at the end (and on Ctrl-C); stop it with lab down
+  --keep            leave the lab running at the end (the last section's), on a failed check
+                    and on Ctrl-C; stop it with LAB_HOME=... lab down
   --seed N          the proxies' seed (default 7)
   --runtime R       local (default, or $LAB_RUNTIME), docker or auto, as for lab up`;
 

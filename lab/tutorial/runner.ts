@@ -107,7 +107,7 @@ export class Tutorial {
     }
     try {
       for (const [i, name] of names.entries()) {
-        const ok = await this.scenario(name, i === 0 ? this.o.step : undefined);
+        const ok = await this.scenario(name, i === 0 ? this.o.step : undefined, i === names.length - 1);
         if (!ok) return 1;
       }
       console.log(`\n${green(this.ui('done'))}`);
@@ -136,7 +136,9 @@ export class Tutorial {
     console.log(this.ui('cleanup'));
   }
 
-  private async scenario(name: string, startAt: string | undefined): Promise<boolean> {
+  /** `last`: with --keep, only the last section's lab (or a failed one's) is left running. */
+  private async scenario(name: string, startAt: string | undefined, last: boolean): Promise<boolean> {
+    let passed = false;
     const texts = loadScenario(this.o.lang, name);
     this.where = { scenario: name, step: startAt ?? SCENARIOS[name]!.make(fakeRun()).steps[0]!.id };
     console.log(bold(`\n══ ${name}: ${texts.title} ══`));
@@ -163,11 +165,12 @@ export class Tutorial {
         if (!ok) return false;
         history.push(...this.applied(step.act ?? []));
       }
+      passed = true;
       return true;
     } finally {
       // Interrupted: leave() stops the lab after saying where the learner was.
       if (!this.prompt.interrupted) {
-        if (this.o.keep) console.log(this.ui('kept', { home: run.home }));
+        if (this.o.keep && (last || !passed)) console.log(this.ui('kept', { home: run.home }));
         else await stopLab(run, false);
         this.run = undefined;
       }
