@@ -1,8 +1,10 @@
 /**
- * The few PromQL semantics the canary controller needs, evaluated over two scrapes of the proxies'
- * stats instead of a Prometheus server: label matchers, `increase`/`rate` over the window between the
- * scrapes, `sum`, `sum by (le)` and `histogram_quantile`. With them, Flagger's builtin Istio checks
- * (fluxcd/flagger pkg/metrics/observers/istio.go) become plain functions.
+ * PromQL's semantics as plain functions over two scrapes of the proxies' stats: label matchers,
+ * `increase`/`rate` over the window between the scrapes, `sum`, `sum by (le)` and
+ * `histogram_quantile` (Prometheus's bucketQuantile). The embedded evaluator (`promql/`) builds on
+ * the matchers and the quantile; `requestSuccessRate`/`requestDuration` compute Flagger's builtin
+ * Istio checks (fluxcd/flagger pkg/metrics/observers/istio.go) directly, the reference the
+ * evaluator's answers to Flagger's own queries are tested against.
  */
 
 import type { PromSample } from './prometheus-text.js';
