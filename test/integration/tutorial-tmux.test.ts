@@ -6,7 +6,8 @@
  * lab behind and say how to resume.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -57,6 +58,8 @@ describe.skipIf(Boolean(missing))('lab tutorial in a real terminal (tmux)', () =
   });
   afterAll(() => {
     spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+    // kill-server leaves the socket file behind.
+    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
   });
 
   it('do it yourself: a wrong attempt gets the hint that names the missing subset, the fixed one passes; q stops the lab', async () => {
