@@ -73,11 +73,11 @@ function renderLines(lines: ShownLine[], long: boolean): string {
   const show = (l: ShownLine) => (l.mark === '+' ? green(`+ ${l.text}`) : l.mark === '-' ? red(`- ${l.text}`) : dim(`  ${l.text}`));
   if (!long) return lines.map(show).join('\n');
   // A long object: the changed lines with one line of context each side.
-  const keep = lines.map((l, i) => l.mark !== ' ' || lines[i - 1]?.mark !== ' ' || lines[i + 1]?.mark !== ' ' ? true : false);
+  const keep = lines.map((l, i) => l.mark !== ' ' || (lines[i - 1] !== undefined && lines[i - 1]!.mark !== ' ') || (lines[i + 1] !== undefined && lines[i + 1]!.mark !== ' '));
   const out: string[] = [];
   lines.forEach((l, i) => {
     if (keep[i]) out.push(show(l));
-    else if (keep[i - 1]) out.push(dim('  ...'));
+    else if (i === 0 || keep[i - 1]) out.push(dim('  ...'));
   });
   return out.join('\n');
 }
@@ -194,7 +194,7 @@ export class Tutorial {
     return actions.flatMap((a) => ('lab' in a && a.lab[0] === 'apply' ? fileArgs(a.lab).flatMap((f) => objectsOf(readFileSync(join(ROOT, f), 'utf8'))) : []));
   }
 
-  private present(scenario: Scenario, texts: ScenarioTexts, index: number, run: LabRun, history: ManifestObject[]): void {
+  private present(scenario: Scenario, texts: ScenarioTexts, index: number, history: ManifestObject[]): void {
     const step = scenario.steps[index]!;
     const t = texts.steps[step.id];
     if (!t) throw new Error(`content/${this.o.lang}/${scenario.name}.yaml: steps.${step.id} is missing`);
@@ -231,13 +231,12 @@ export class Tutorial {
         } else console.log(`  ${dim(pad(this.ui('lab'), 8))} ${a.show}`);
       }
     }
-    void run;
   }
 
   /** One step: present it, let the learner watch or act, check, explain a failure, pause. */
   private async step(scenario: Scenario, texts: ScenarioTexts, index: number, run: LabRun, history: ManifestObject[]): Promise<boolean> {
     const step = scenario.steps[index]!;
-    this.present(scenario, texts, index, run, history);
+    this.present(scenario, texts, index, history);
     const diy = canDoYourself(step) && (step.act ?? []).length > 0;
     // What the step should leave, read from the manifests now: a learner may edit them meanwhile.
     const expected = expectationOf(step.act ?? []);
