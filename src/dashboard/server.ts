@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LabError } from '../shared/errors.js';
 import type { DashboardSnapshot } from './model.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -70,7 +71,9 @@ export async function startDashboardServer(port = 0): Promise<DashboardServer> {
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new LabError('LAB_ERR_USAGE', `port 127.0.0.1:${port} is in use; pick another with --port (or none for a free one)`) : err),
+    );
     server.listen({ host: '127.0.0.1', port }, () => resolve());
   });
   const bound = (server.address() as AddressInfo).port;
