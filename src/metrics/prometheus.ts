@@ -70,3 +70,14 @@ export class PrometheusProvider implements MetricsProvider {
 
   async close(): Promise<void> {}
 }
+
+/** Prometheus' own readiness endpoint: true once it has loaded its config and can answer queries. */
+export async function prometheusReady(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}

@@ -8,6 +8,7 @@
 import type Docker from 'dockerode';
 import { LabError } from '../../shared/errors.js';
 import { dockerName, labLabels } from './labels.js';
+import { prometheusReady } from '../../metrics/prometheus.js';
 
 const PORT = 9090;
 
@@ -45,7 +46,7 @@ export class DockerPrometheus {
 
   async adopt(): Promise<RunningPrometheus | undefined> {
     const r = await this.inspect();
-    return r && (await ready(r.url)) ? r : undefined;
+    return r && (await prometheusReady(r.url)) ? r : undefined;
   }
 
   async start(image: string | undefined): Promise<RunningPrometheus> {
@@ -75,7 +76,7 @@ export class DockerPrometheus {
     const deadline = Date.now() + 30_000;
     for (;;) {
       const r = await this.inspect();
-      if (r && (await ready(r.url))) return r;
+      if (r && (await prometheusReady(r.url))) return r;
       if (Date.now() > deadline) throw new LabError('LAB_ERR_RUNTIME', `the prometheus container ${this.name} did not become ready in 30 s (docker logs ${this.name})`);
       await new Promise((res) => setTimeout(res, 200));
     }
@@ -83,15 +84,5 @@ export class DockerPrometheus {
 
   async stop(): Promise<void> {
     await this.o.docker.getContainer(this.name).remove({ force: true }).catch(() => undefined);
-  }
-}
-
-async function ready(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-    await res.arrayBuffer();
-    return res.ok;
-  } catch {
-    return false;
   }
 }

@@ -11,6 +11,7 @@ import { processAlive } from '../../controlplane/lab-home.js';
 import { freePort } from '../addresses.js';
 import { writeFileAtomicSync } from '../../shared/atomic-file.js';
 import { LabError } from '../../shared/errors.js';
+import { prometheusReady } from '../../metrics/prometheus.js';
 
 export interface PrometheusProcessState {
   pid: number;
@@ -51,20 +52,10 @@ function isOurs(s: PrometheusProcessState): boolean {
   }
 }
 
-async function ready(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-    await res.arrayBuffer();
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
-
 /** A Prometheus this lab started earlier and that still serves, if any. */
 export async function adoptLocalPrometheus(home: string): Promise<PrometheusProcessState | undefined> {
   const s = readState(home);
-  return s && isOurs(s) && (await ready(s.url)) ? s : undefined;
+  return s && isOurs(s) && (await prometheusReady(s.url)) ? s : undefined;
 }
 
 /**
@@ -103,7 +94,7 @@ export async function startLocalPrometheus(o: { home: string; config: string; lo
   const state: PrometheusProcessState = { pid: child.pid!, url, configFile: paths.config(o.home) };
   writeFileAtomicSync(paths.state(o.home), JSON.stringify(state));
   const deadline = Date.now() + 30_000;
-  while (!(await ready(url))) {
+  while (!(await prometheusReady(url))) {
     if (!processAlive(state.pid)) throw new LabError('LAB_ERR_USAGE', `prometheus exited at start; see ${paths.log(o.home)}`);
     if (Date.now() > deadline) throw new LabError('LAB_ERR_USAGE', `prometheus did not become ready in 30 s; see ${paths.log(o.home)}`);
     await new Promise((r) => setTimeout(r, 100));
