@@ -1,14 +1,17 @@
 /**
  * A canary as the dashboard shows it: phase and weight now, the weight over time (from the
  * controller's events, which carry their times, so the history is there however late the
- * dashboard started), each check's value against its threshold (evaluated as the controller does,
- * over the dashboard's own scrapes), and the events.
+ * dashboard started), each check's value against its threshold as the lab's metrics provider
+ * answered the controller's query for it (canary-checks.ts asks; the answers are inputs here), judged
+ * with the controller's own verdict function, and the events.
  */
 import type { KubeObject } from '../model/objects.js';
-import type { PromSample } from '../metrics/prometheus-text.js';
-import { evaluate } from '../canary/checks.js';
+import type { ProviderName } from '../metrics/provider.js';
+import { judge, type QueryOutcome } from '../canary/checks.js';
 import { readCanary } from '../canary/spec.js';
-import { windowStart, type Scrape } from './scrapes.js';
+
+/** What the provider answered for one check: its rendered query's outcome, or why it cannot run. */
+export type CheckAnswer = { query: string; outcome: QueryOutcome } | { error: string };
 
 export interface CanaryEvent {
   at: number;
@@ -31,6 +34,8 @@ export interface CheckView {
   windowMs: number;
   /** Why it fails or has no value (Flagger's message). */
   message?: string;
+  /** The PromQL sent to the provider (rendered as the controller renders it). */
+  query?: string;
 }
 
 export interface CanaryView {
@@ -45,7 +50,14 @@ export interface CanaryView {
   steps: number[];
   weights: WeightPoint[];
   checks: CheckView[];
+  /** The metrics provider that answered the checks' queries (undefined: none asked yet). */
+  provider?: ProviderName;
   events: CanaryEvent[];
+}
+
+/** `name.namespace`, as Flagger names a canary in its events. */
+export function canaryKey(c: KubeObject): string {
+  return `${c.metadata.name}.${c.metadata.namespace ?? 'default'}`;
 }
 
 /** Flagger's log lines (`{"ts":..., "msg":..., "canary":"name.ns"}`) for one canary; bad lines are skipped. */
@@ -92,8 +104,9 @@ export function weightHistory(events: readonly CanaryEvent[], current: number, n
 export interface CanaryInput {
   canary: KubeObject;
   events: readonly CanaryEvent[];
-  /** Scrapes of every proxy, oldest first; the last is now's. */
-  scrapes: readonly Scrape[];
+  /** The provider's answers, one per check in the spec's order (fewer: not asked yet). */
+  answers: readonly CheckAnswer[];
+  provider?: ProviderName;
   now: number;
   timeScale: number;
 }
@@ -101,15 +114,21 @@ export interface CanaryInput {
 export function canaryView(i: CanaryInput): CanaryView {
   const spec = readCanary(i.canary);
   const status = (i.canary.status ?? {}) as { phase?: string; canaryWeight?: number; failedChecks?: number };
-  const latest: readonly PromSample[] = i.scrapes.length ? i.scrapes[i.scrapes.length - 1]!.samples : [];
-  const checks = spec.metrics.map((m) => {
-    const windowMs = m.intervalMs / i.timeScale;
-    // Flagger's query for the check, run by the embedded provider's evaluator over the window the
-    // controller uses (its interval, lab-scaled), judged against the threshold as the controller does.
-    const r = evaluate(spec, m, windowStart(i.scrapes, i.now, windowMs)?.samples ?? [], latest);
-    const value = r.value;
-    const ok = r.ok && !Number.isNaN(value);
-    return { name: m.name, value, ...(m.min !== undefined ? { min: m.min } : {}), ...(m.max !== undefined ? { max: m.max } : {}), ok, windowMs, ...(r.message ? { message: r.message } : {}) };
+  const checks = spec.metrics.map((m, k): CheckView => {
+    const a = i.answers[k];
+    const r = !a ? { value: NaN, ok: false, message: 'not queried yet' } : 'error' in a ? { value: NaN, ok: false, message: a.error } : judge(spec, m, a.outcome);
+    return {
+      name: m.name,
+      value: r.value,
+      ...(m.min !== undefined ? { min: m.min } : {}),
+      ...(m.max !== undefined ? { max: m.max } : {}),
+      // No value is no pass, whatever the thresholds (the controller halts on it).
+      ok: r.ok && !Number.isNaN(r.value),
+      // The window the controller's query covers: the check's interval, lab-scaled.
+      windowMs: m.intervalMs / i.timeScale,
+      ...(r.message ? { message: r.message } : {}),
+      ...(a && 'query' in a ? { query: a.query } : {}),
+    };
   });
   const weight = status.canaryWeight ?? 0;
   return {
@@ -124,6 +143,7 @@ export function canaryView(i: CanaryInput): CanaryView {
     steps: spec.steps,
     weights: weightHistory(i.events, weight, i.now),
     checks,
+    ...(i.provider ? { provider: i.provider } : {}),
     events: i.events.slice(-30),
   };
 }

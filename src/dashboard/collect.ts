@@ -1,17 +1,26 @@
 /**
  * What the dashboard reads from a running lab, each tick: the objects through the control plane's
- * API (with the lab's token), every proxy's Istio metrics from its stats endpoint (pods' admin
- * addresses: loopback on the local runtime, the lab network's on Docker, which a Linux host
- * reaches), and the access-log and canary-controller log files `lab logs` reads in LAB_HOME.
- * It keeps a thinned history of scrapes so windows (rates, splits, canary checks) can be taken.
+ * API (with the lab's token); each Canary's checks through the lab's metrics provider (the control
+ * plane's `GET /metrics/query`, the provider the controller judges with); every proxy's Istio
+ * metrics from its stats endpoint (pods' admin addresses: loopback on the local runtime, the lab
+ * network's on Docker, which a Linux host reaches) for the graph; and the access-log and
+ * canary-controller log files `lab logs` reads in LAB_HOME.
+ *
+ * The graph stays on the dashboard's own 1 s scrapes, not the provider: its counts must be exact
+ * (the split is read as whole requests, and PromQL's `increase` extrapolates to the window's edges),
+ * it needs client-side reports and per-code/flag detail, and it should move every second (the
+ * provider scrapes every 15 s, lab-scaled). A thinned history of scrapes gives its windows.
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiClient } from '../cli/client.js';
 import { flaggerLogFile, paths } from '../controlplane/lab-home.js';
 import type { KubeObject } from '../model/objects.js';
+import { LabApiProvider } from '../metrics/lab-api.js';
 import { parsePrometheusText, type PromSample } from '../metrics/prometheus-text.js';
 import { scrapeTargets, STATS_PATH } from '../metrics/targets.js';
+import { askCanaryChecks } from './canary-checks.js';
+import { canaryKey, type CheckAnswer } from './canary-view.js';
 import type { Scrape } from './scrapes.js';
 import { workloadNode } from './edges.js';
 import { buildSnapshot, type DashboardSnapshot } from './model.js';
@@ -30,7 +39,7 @@ export interface CollectorOptions {
 const KEEP_ALL_MS = 20_000;
 const THIN_MS = 5_000;
 const SCRAPE_TIMEOUT_MS = 2_000;
-const CANARY_WINDOW_MAX_MS = 10 * 60_000;
+const API_TIMEOUT_MS = 10_000;
 
 /** Which scrapes to keep: all recent ones, one per THIN_MS older ones, nothing older than `horizonMs`. */
 export function thinScrapes(history: readonly Scrape[], now: number, horizonMs: number): Scrape[] {
@@ -73,23 +82,31 @@ export function tailLines(file: string, lines: number, maxBytes = 64 * 1024): st
 export class Collector {
   private history: Scrape[] = [];
   private readonly logLines: number;
+  private readonly metrics: LabApiProvider;
 
   constructor(private readonly o: CollectorOptions) {
     this.logLines = o.logLines ?? 15;
+    this.metrics = new LabApiProvider((path) => o.api.call('GET', path, undefined, API_TIMEOUT_MS));
   }
 
   async tick(): Promise<DashboardSnapshot> {
     const [{ items }, { mesh }] = await Promise.all([
-      this.o.api.call<{ items: KubeObject[] }>('GET', '/objects', undefined, 10_000),
-      this.o.api.call<{ mesh: { outboundTrafficPolicy: { mode: string } } }>('GET', '/meshconfig', undefined, 10_000),
+      this.o.api.call<{ items: KubeObject[] }>('GET', '/objects', undefined, API_TIMEOUT_MS),
+      this.o.api.call<{ mesh: { outboundTrafficPolicy: { mode: string } } }>('GET', '/meshconfig', undefined, API_TIMEOUT_MS),
     ]);
     const pods = items.filter((o) => o.kind === 'Pod');
     const now = Date.now();
-    const samples = await scrapeAll(pods);
+    const canaries = items.filter((o) => o.kind === 'Canary');
+    const [samples, answers] = await Promise.all([
+      scrapeAll(pods),
+      Promise.all(canaries.map((c) => askCanaryChecks(c, items, this.metrics, this.o.lab.timeScale, now))),
+    ]);
+    const canaryChecks: Record<string, CheckAnswer[]> = {};
+    canaries.forEach((c, k) => (canaryChecks[canaryKey(c)] = answers[k]!));
+    // The provider names itself in its answers (no values found is an answer; a failed request is not).
+    const answered = answers.flat().some((a) => 'outcome' in a && !('failed' in a.outcome));
     this.history.push({ at: now, samples });
-    // Long enough for the window and for canary checks' windows (Flagger's are minutes, lab-scaled).
-    const horizon = Math.max(this.o.windowMs, CANARY_WINDOW_MAX_MS / this.o.lab.timeScale) + 2 * THIN_MS;
-    this.history = thinScrapes(this.history, now, horizon);
+    this.history = thinScrapes(this.history, now, this.o.windowMs + 2 * THIN_MS);
     return buildSnapshot({
       now,
       objects: items,
@@ -99,6 +116,8 @@ export class Collector {
       rateWindowMs: this.o.rateWindowMs,
       logs: this.accessLogs(items),
       flaggerLines: tailLines(flaggerLogFile(paths.logs(this.o.home)), 400, 256 * 1024),
+      canaryChecks,
+      ...(answered ? { metricsProvider: this.metrics.name } : {}),
       lab: this.o.lab,
     });
   }

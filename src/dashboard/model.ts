@@ -1,13 +1,15 @@
 /**
- * The dashboard's model, pure: the lab's objects, scrapes of every proxy, access-log tails and the
- * canary controller's events in; one JSON snapshot out (graph, workloads, egress, canaries), which
+ * The dashboard's model, pure: the lab's objects, scrapes of every proxy, access-log tails, the
+ * canary controller's events and the metrics provider's answers to the canaries' checks in; one
+ * JSON snapshot out (graph, workloads, egress, canaries), which
  * the server streams to the page. No I/O here, so it is tested table-driven.
  */
 import type { KubeObject } from '../model/objects.js';
 import type { DeploymentSpec } from '../model/specs.js';
 import { windowStart, type Scrape } from './scrapes.js';
 import { buildEdges, UNKNOWN_NODE, workloadNode, type EdgeStats } from './edges.js';
-import { canaryView, parseCanaryEvents, type CanaryView } from './canary-view.js';
+import { canaryKey, canaryView, parseCanaryEvents, type CanaryView, type CheckAnswer } from './canary-view.js';
+import type { ProviderName } from '../metrics/provider.js';
 import { egressView, type EgressView } from './egress.js';
 import { ruleWeights } from './rule-weights.js';
 import { objectsShaping, templateLabels, toConfigObject, type ConfigObject } from './traffic-config.js';
@@ -65,6 +67,10 @@ export interface ModelInput {
   logs: Readonly<Record<string, readonly string[]>>;
   /** The canary controller's log lines (newest last). */
   flaggerLines: readonly string[];
+  /** The metrics provider's answers to each Canary's checks, by `name.namespace`. */
+  canaryChecks: Readonly<Record<string, readonly CheckAnswer[]>>;
+  /** The provider that answered them. */
+  metricsProvider?: ProviderName;
   lab: { runtime: string; ingressPort: number; timeScale: number };
 }
 
@@ -157,15 +163,17 @@ export function buildSnapshot(i: ModelInput): DashboardSnapshot {
 
   const canaries = i.objects
     .filter((o) => o.kind === 'Canary')
-    .map((c) =>
-      canaryView({
+    .map((c) => {
+      const key = canaryKey(c);
+      return canaryView({
         canary: c,
-        events: parseCanaryEvents(i.flaggerLines, `${c.metadata.name}.${c.metadata.namespace ?? 'default'}`),
-        scrapes: i.scrapes,
+        events: parseCanaryEvents(i.flaggerLines, key),
+        answers: i.canaryChecks[key] ?? [],
+        ...(i.metricsProvider ? { provider: i.metricsProvider } : {}),
         now: latest.at,
         timeScale: i.lab.timeScale,
-      }),
-    );
+      });
+    });
 
   const order = (n: GraphNode) => `${n.layer}\u0001${n.kind === 'client' ? 0 : 1}${n.label}\u0001${n.version ?? ''}\u0001${n.id}`;
   return {

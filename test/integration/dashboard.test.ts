@@ -3,7 +3,7 @@
  * download) against a real lab with real traffic, on each runtime that is there: the graph shows
  * the gateway, webapp and catalog v1/v2; after the book's 90/10 rule and 200 requests the catalog
  * edges show a split within exact binomial bounds; a canary's weight chart advances as Flagger's
- * analysis steps the weight. Screenshots go to test-output/dashboard/ (CI keeps them).
+ * analysis steps the weight, and its checks show the lab's metrics provider's answers. Screenshots go to test-output/dashboard/ (CI keeps them).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -183,6 +183,19 @@ for (const rt of runtimes) {
       let statuses: number[] = [];
       try {
         await lab.ok('apply', '-f', 'ch5/flagger/catalog-deployment-v2.yaml', ...NS);
+        // While the analysis runs, the page's checks are the lab's metrics provider's answers to the
+        // controller's queries (embedded here): the load is all 200s, so the success rate is 100%.
+        const checked = page.waitForFunction(
+          () => {
+            const c = document.querySelector('#canary-catalog-release') as HTMLElement | null;
+            const row = (name: string) => c?.querySelector(`tr[data-check="${name}"]`) as HTMLElement | null;
+            const sr = row('request-success-rate')?.dataset.value;
+            const p99 = row('request-duration')?.dataset.value;
+            return c?.dataset.phase === 'Progressing' && sr && p99 ? { provider: c.dataset.provider, sr: Number(sr), srOk: row('request-success-rate')!.dataset.ok, p99: Number(p99), heading: c.querySelector('h3')?.textContent ?? '' } : undefined;
+          },
+          undefined,
+          { timeout: 180_000 },
+        );
         // The chart's line steps up: weights 10 and then 20 or more appear in it, in the page itself.
         await page.waitForFunction(
           () => {
@@ -194,6 +207,11 @@ for (const rt of runtimes) {
           { timeout: 180_000 },
         );
         await page.screenshot({ path: join(OUT, `${rt.name}-canary-progressing.png`), fullPage: true });
+        const seen = (await (await checked).jsonValue())!;
+        console.log(`[dashboard.test ${rt.name}] checks on the page while progressing: ${JSON.stringify(seen)}`);
+        expect(seen).toMatchObject({ provider: 'embedded', sr: 100, srOk: 'true' });
+        expect(seen.p99).toBeGreaterThan(0);
+        expect(seen.heading).toContain('embedded metrics provider');
         await page.waitForSelector('#canary-catalog-release[data-phase="Succeeded"]', { timeout: 180_000 });
       } finally {
         statuses = await load.stop();

@@ -239,7 +239,8 @@ function renderCanaries(s) {
             const limit = [k.min !== undefined ? `≥ ${k.min}` : '', k.max !== undefined ? `≤ ${k.max}` : ''].filter(Boolean).join(', ');
             const value = k.name === 'request-duration' ? fmtMs(k.value) : k.name === 'request-success-rate' ? fmtPct(k.value, 2) : num(k.value) ? k.value.toFixed(2) : '–';
             const verdict = num(k.value) ? (k.ok ? 'ok' : 'fail') : 'nodata';
-            return `<tr data-check="${esc(k.name)}" title="${esc(k.message ?? '')}"><td>${esc(k.name)}</td><td>${esc(value)}</td><td>${esc(limit)}</td><td><span class="pill ${verdict}">${verdict === 'nodata' ? 'no data' : verdict}</span></td><td class="muted">${Math.round(k.windowMs / 100) / 10}s</td></tr>`;
+            const title = [k.message, k.query && `query: ${k.query.replace(/\s+/g, ' ').trim()}`].filter(Boolean).join('\n');
+            return `<tr data-check="${esc(k.name)}" data-value="${num(k.value) ? k.value : ''}" data-ok="${k.ok}" title="${esc(title)}"><td>${esc(k.name)}</td><td>${esc(value)}</td><td>${esc(limit)}</td><td><span class="pill ${verdict}">${verdict === 'nodata' ? 'no data' : verdict}</span></td><td class="muted">${Math.round(k.windowMs / 100) / 10}s</td></tr>`;
           })
           .join('');
         const events = c.events
@@ -247,7 +248,7 @@ function renderCanaries(s) {
           .reverse()
           .map((e) => `<li><time>${esc(fmtTime(e.at))}</time>${esc(e.msg)}</li>`)
           .join('');
-        return `<div class="canary" id="canary-${esc(c.name)}" data-phase="${esc(c.phase)}" data-weight="${c.weight}">
+        return `<div class="canary" id="canary-${esc(c.name)}" data-phase="${esc(c.phase)}" data-weight="${c.weight}" data-provider="${esc(c.provider ?? '')}">
           <div>
             <div class="facts">
               <div><div class="muted">${esc(c.namespace)}/${esc(c.name)} → ${esc(c.target)}</div><span class="pill ${esc(c.phase)}">${esc(c.phase)}</span></div>
@@ -258,7 +259,7 @@ function renderCanaries(s) {
             ${weightChart(c, s.at)}
           </div>
           <div>
-            <h3>Checks (value over the check's window vs threshold)</h3>
+            <h3>Checks (the controller's queries, answered by the <span class="provider">${esc(c.provider ?? '…')}</span> metrics provider, vs threshold)</h3>
             <table><thead><tr><th>metric</th><th>value</th><th>threshold</th><th></th><th>window</th></tr></thead><tbody>${checks}</tbody></table>
             <h3>Events</h3><ul class="events">${events || '<li class="empty">none yet</li>'}</ul>
           </div></div>`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCanaryEvents, weightHistory, canaryView } from '../../../src/dashboard/canary-view.js';
+import { parseCanaryEvents, weightHistory } from '../../../src/dashboard/canary-view.js';
 import { thinScrapes } from '../../../src/dashboard/collect.js';
 import { egressView } from '../../../src/dashboard/egress.js';
 import { buildEdges } from '../../../src/dashboard/edges.js';
@@ -28,6 +28,7 @@ function input(o: Partial<ModelInput>): ModelInput {
     rateWindowMs: 10_000,
     logs: {},
     flaggerLines: [],
+    canaryChecks: {},
     lab: { runtime: 'local', ingressPort: 8080, timeScale: 1 },
     ...o,
   };
@@ -137,39 +138,30 @@ describe('canary view', () => {
     const points = weightHistory(parseCanaryEvents(lines, 'catalog-release.istioinaction'), current, t('20.000'));
     expect(points.map((p) => [p.at, p.weight])).toEqual(want);
   });
+});
 
-  it("evaluates Flagger's builtin checks over the check's (time-scaled) window against its thresholds", () => {
-    const canary: KubeObject = {
+describe('canaries in the snapshot', () => {
+  it('each canary gets its own answers from the metrics provider, and the name of the provider that gave them', () => {
+    const canary = (name: string, status: Record<string, unknown>): KubeObject => ({
       apiVersion: 'flagger.app/v1beta1',
       kind: 'Canary',
-      metadata: { name: 'catalog-release', namespace: 'istioinaction' },
-      spec: {
-        targetRef: { name: 'catalog' },
-        service: { port: 80 },
-        analysis: { interval: '45s', threshold: 5, maxWeight: 50, stepWeight: 10, metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '1m' }, { name: 'request-duration', thresholdRange: { max: 500 }, interval: '30s' }] },
-      },
-      status: { phase: 'Progressing', canaryWeight: 20, failedChecks: 1 },
-    };
-    const proxy = new FakeProxy('catalog-1', CATALOG_V1).received(100, WEBAPP, { name: 'inbound|3000||' });
-    const old = { at: 0, samples: scrapeAll(proxy) };
-    proxy.received(90, WEBAPP, { name: 'inbound|3000||' }).received(10, WEBAPP, { name: 'inbound|3000||' }, { code: 500 });
-    const v = canaryView({ canary, events: [], scrapes: [old, { at: 2_000, samples: scrapeAll(proxy) }], now: 2_000, timeScale: 45 });
-    expect([v.phase, v.weight, v.failedChecks, v.threshold, v.maxWeight]).toEqual(['Progressing', 20, 1, 5, 50]);
-    expect(v.steps).toEqual([10, 20, 30, 40, 50]);
-    const [sr, dur] = v.checks;
-    // The window (60 s / 45 = 1.33 s) starts at the old scrape: 90 of the 100 new requests succeeded.
-    expect(sr).toMatchObject({ name: 'request-success-rate', min: 99, ok: false });
-    expect(sr!.value).toBeCloseTo(90);
-    expect(sr!.windowMs).toBeCloseTo(60_000 / 45);
-    expect(dur).toMatchObject({ name: 'request-duration', max: 500, ok: true });
-  });
-
-  it('a check without data in its window has no value and does not pass', () => {
-    const canary: KubeObject = { apiVersion: 'flagger.app/v1beta1', kind: 'Canary', metadata: { name: 'c', namespace: 'ns' }, spec: { targetRef: { name: 'catalog' }, service: { port: 80 }, analysis: { metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 } }] } } };
-    const v = canaryView({ canary, events: [], scrapes: [], now: 0, timeScale: 1 });
-    expect(Number.isNaN(v.checks[0]!.value)).toBe(true);
-    expect(v.checks[0]!.ok).toBe(false);
-    expect(v.phase).toBe('Initializing');
+      metadata: { name, namespace: 'istioinaction' },
+      spec: { targetRef: { name: 'catalog' }, service: { port: 80 }, analysis: { metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 } }, { name: 'request-duration', thresholdRange: { max: 500 } }] } },
+      status,
+    });
+    const query = 'sum(rate(...)) * 100';
+    const s = buildSnapshot(
+      input({
+        objects: [...BASE, canary('catalog-release', { phase: 'Progressing', canaryWeight: 20 }), canary('other', {})],
+        canaryChecks: { 'catalog-release.istioinaction': [{ query, outcome: { value: 99.5 } }, { query, outcome: { value: 12 } }] },
+        metricsProvider: 'embedded',
+      }),
+    );
+    expect(s.canaries.map((c) => [c.name, c.provider, c.phase, c.checks.map((k) => [k.value, k.ok])])).toEqual([
+      ['catalog-release', 'embedded', 'Progressing', [[99.5, true], [12, true]]],
+      ['other', 'embedded', 'Initializing', [[NaN, false], [NaN, false]]],
+    ]);
+    expect(s.canaries[0]!.checks[0]!.query).toBe(query);
   });
 });
 
