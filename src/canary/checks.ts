@@ -6,9 +6,6 @@
 import type { KubeObject } from '../model/objects.js';
 import { BUILTIN_QUERIES, isBuiltin, renderInterval, renderQuery, TemplateError, type TemplateModel } from '../metrics/flagger-queries.js';
 import { NoValuesError, singleValue, type MetricsProvider } from '../metrics/provider.js';
-import type { PromSample } from '../metrics/prometheus-text.js';
-import { evaluateExpr, type Scrape } from '../metrics/promql/evaluate.js';
-import { parsePromQL } from '../metrics/promql/parse.js';
 import type { CheckResult } from './machine.js';
 import type { CanarySpec, MetricCheck } from './spec.js';
 
@@ -107,33 +104,6 @@ export async function runCheck(spec: CanarySpec, m: MetricCheck, provider: Metri
   let outcome: QueryOutcome;
   try {
     outcome = { value: singleValue(await provider.query(q.query, at), q.query) };
-  } catch (err) {
-    outcome = err instanceof NoValuesError ? { noValues: err.message } : { failed: (err as Error).message };
-  }
-  return judge(spec, m, outcome);
-}
-
-export type { Scrape } from '../metrics/promql/evaluate.js';
-
-/** The scrape that starts a window ending now: the newest one at least `windowMs` old, else none. */
-export function windowStart(history: readonly Scrape[], now: number, windowMs: number): Scrape | undefined {
-  let found: Scrape | undefined;
-  for (const s of history) if (s.at <= now - windowMs) found = s;
-  return found;
-}
-
-/**
- * A builtin check over two scrapes (the window between them), synchronously: Flagger's query run by
- * the embedded evaluator. For views that keep their own scrapes (the dashboard).
- */
-export function evaluate(spec: CanarySpec, m: MetricCheck, before: readonly PromSample[], after: readonly PromSample[]): CheckResult {
-  const windowMs = 60_000;
-  const q = checkQuery(spec, { ...m, interval: `${windowMs}ms`, intervalMs: windowMs }, () => undefined, 1);
-  if ('error' in q) return { name: m.name, value: NaN, ok: false, message: q.error };
-  const history: Scrape[] = [{ at: 0, samples: before }, { at: windowMs, samples: after }];
-  let outcome: QueryOutcome;
-  try {
-    outcome = { value: singleValue(evaluateExpr(parsePromQL(q.query), history, windowMs), q.query) };
   } catch (err) {
     outcome = err instanceof NoValuesError ? { noValues: err.message } : { failed: (err as Error).message };
   }

@@ -1,6 +1,7 @@
 /**
  * One interface for where metrics come from, like Flagger's metric providers: the canary controller
- * runs its checks through it and the dashboard reads traffic through it. Two implementations: the
+ * runs its checks through it, and the dashboard reads the canary's check values through it (its
+ * graph keeps its own 1 s scrapes: exact counts for the split). Two implementations: the
  * embedded provider (scrapes the proxies itself; no install) and a real Prometheus server's HTTP API.
  */
 import type { QueryValue, Series } from './promql/evaluate.js';

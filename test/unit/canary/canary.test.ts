@@ -3,13 +3,32 @@
  * transitions (table-driven) and the metric checks' verdicts and messages.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluate, windowStart } from '../../../src/canary/checks.js';
+import { checkQuery, judge, type QueryOutcome } from '../../../src/canary/checks.js';
+import { NoValuesError, singleValue } from '../../../src/metrics/provider.js';
+import { evaluateExpr, type Scrape } from '../../../src/metrics/promql/evaluate.js';
+import { parsePromQL } from '../../../src/metrics/promql/parse.js';
 import { primaryDeployment, routingObjects, virtualService } from '../../../src/canary/generate.js';
 import { initialState, tick, type CanaryState, type CheckResult, type Observation } from '../../../src/canary/machine.js';
-import { readCanary } from '../../../src/canary/spec.js';
+import { readCanary, type CanarySpec, type MetricCheck } from '../../../src/canary/spec.js';
 import type { KubeObject } from '../../../src/model/objects.js';
 import type { PromSample } from '../../../src/metrics/prometheus-text.js';
 import { objects } from '../../helpers/sim.js';
+
+/** A builtin check over two scrapes a minute apart: Flagger's query, run by the embedded evaluator, judged. */
+function evaluate(spec: CanarySpec, m: MetricCheck, before: readonly PromSample[], after: readonly PromSample[]): CheckResult {
+  const windowMs = 60_000;
+  const q = checkQuery(spec, { ...m, interval: '1m', intervalMs: windowMs }, () => undefined, 1);
+  if ('error' in q) throw new Error(q.error);
+  const history: Scrape[] = [{ at: 0, samples: [...before] }, { at: windowMs, samples: [...after] }];
+  let outcome: QueryOutcome;
+  try {
+    outcome = { value: singleValue(evaluateExpr(parsePromQL(q.query), history, windowMs), q.query) };
+  } catch (err) {
+    if (!(err instanceof NoValuesError)) throw err;
+    outcome = { noValues: err.message };
+  }
+  return judge(spec, m, outcome);
+}
 
 const [canaryObj] = objects(`
 apiVersion: flagger.app/v1beta1
@@ -154,11 +173,5 @@ describe('metric checks', () => {
     const r = evaluate(spec, successRate, [], [counter('200', 10, 'catalog-primary')]);
     expect(r.ok).toBe(false);
     expect(r.message).toBe('Halt advancement no values found for istio metric request-success-rate probably catalog.istioinaction is not receiving traffic: running query failed: no values found');
-  });
-
-  it('windowStart: the newest scrape at least a window old', () => {
-    const h = [{ at: 0, samples: [] }, { at: 10, samples: [] }, { at: 20, samples: [] }];
-    expect(windowStart(h, 25, 10)?.at).toBe(10);
-    expect(windowStart(h, 25, 30)).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import { thinScrapes } from '../../../src/dashboard/collect.js';
 import { egressView } from '../../../src/dashboard/egress.js';
 import { buildEdges } from '../../../src/dashboard/edges.js';
 import { buildSnapshot, type ModelInput } from '../../../src/dashboard/model.js';
+import { windowStart } from '../../../src/dashboard/scrapes.js';
 import { objectsShaping } from '../../../src/dashboard/traffic-config.js';
 import type { KubeObject } from '../../../src/model/objects.js';
 import { CATALOG_V1, CATALOG_V2, FakeProxy, FORUM, INGRESS, WEBAPP, deployment, object, scrapeAll, svc } from './fixtures.js';
@@ -174,5 +175,17 @@ describe('scrape history', () => {
     expect(kept.filter((a) => a >= now - 20_000)).toEqual(history.filter((s) => s.at >= now - 20_000).map((s) => s.at));
     const older = kept.filter((a) => a < now - 20_000);
     expect(new Set(older.map((a) => Math.floor(a / 5000))).size).toBe(older.length);
+  });
+});
+
+describe('windowStart', () => {
+  it.each([
+    [25, 10, 10],
+    [25, 5, 20],
+    [20, 0, 20],
+    [25, 30, undefined],
+  ])('now %i, window %i: starts at the scrape of %s', (now, windowMs, at) => {
+    const h = [{ at: 0, samples: [] }, { at: 10, samples: [] }, { at: 20, samples: [] }];
+    expect(windowStart(h, now, windowMs)?.at).toBe(at);
   });
 });
